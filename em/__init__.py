@@ -1,0 +1,41 @@
+"""EM for spherical Gaussian mixtures, in numpy: the MLE and, with a prior, the MAP.
+
+``import em`` loads numpy and scipy only (no PyMC, no matplotlib).
+
+Examples
+--------
+>>> import em
+>>> truth = em.GMMParams([0.3, 0.7], [[-3.0, 0.0], [3.0, 1.0]], [1.0, 0.5])
+>>> X, labels = truth.sample(1000, seed=1)
+>>> result = em.fit(X, 2, seed=1)
+>>> round(float(result.params.weights.min()), 1)
+0.3
+"""
+
+from em.density import log_likelihood, score_samples
+from em.estimator import SphericalGaussianMixture
+from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, NotFittedError
+from em.fit import fit
+from em.init import kmeans, kmeans_plusplus
+from em.params import GMMParams
+from em.prior import GMMPrior
+from em.result import EMResult, EMTrace
+from em.steps import e_step, m_step
+
+__all__ = [
+    "ConvergenceWarning",
+    "DegenerateComponentWarning",
+    "EMResult",
+    "EMTrace",
+    "GMMParams",
+    "GMMPrior",
+    "NotFittedError",
+    "SphericalGaussianMixture",
+    "e_step",
+    "fit",
+    "kmeans",
+    "kmeans_plusplus",
+    "log_likelihood",
+    "m_step",
+    "score_samples",
+]

@@ -1,0 +1,271 @@
+"""The EM driver: restarts, the loop, the stopping rule and the trace.
+
+The maths lives in :mod:`em.steps`; this module only starts, loops, stops,
+records and chooses the best restart.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from em import _defaults
+from em._defaults import COLLAPSE_VARIANCE, EMPTY_COUNT
+from em._parallel import sweeping
+from em._scaling import Scaling
+from em._validation import (
+    check_data,
+    check_n_components,
+    check_positive_int,
+    check_rng,
+    check_tol,
+)
+from em.density import design, sq_distances
+from em.exceptions import ConvergenceWarning, DegenerateComponentWarning
+from em.init import kmeans_start, random_start
+from em.params import GMMParams
+from em.prior import GMMPrior, log_prior_terms
+from em.result import EMResult, EMTrace
+from em.steps import check_resp, e_step_kernel, m_step_kernel
+
+__all__ = ["fit"]
+
+_INITS = ("kmeans++", "random")
+
+
+def fit(
+    X,
+    n_components: int,
+    *,
+    init: str | GMMParams | np.ndarray = _defaults.INIT,
+    n_init: int | None = None,
+    tol: float = _defaults.TOL,
+    max_iter: int = _defaults.MAX_ITER,
+    prior: GMMPrior | None = None,
+    seed: int | np.random.Generator | None = None,
+) -> EMResult:
+    """Fit a spherical Gaussian mixture by EM: the MLE, or the MAP with a prior.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+        Data; a 1-D array is one feature.  It is centred and scaled internally
+        and every result is reported in its own units.
+    n_components : int
+        Number of components K, 1 <= K <= n_samples.
+    init : {"kmeans++", "random"}, GMMParams or array-like of shape (n_samples, n_components)
+        ``"kmeans++"``: k-means with k-means++ seeding gives the means and
+        weights, the data's variance every ``sigma_k^2``.  ``"random"``: K
+        distinct data points as means, equal weights, the data's variance.
+        A ``GMMParams`` starts from those parameters; a responsibility matrix
+        starts with an M-step from it.
+    n_init : int, optional
+        Number of restarts; default 5 for a random start, 1 for a fixed one
+        (which cannot be restarted).
+    tol : float, default 1e-6
+        Stop when ``obj_new - obj_old <= tol * |obj_new|``, where ``obj`` is the
+        log-likelihood (plus the log prior with a prior).
+    max_iter : int, default 1000
+        Most M-steps per restart; reaching it warns with ConvergenceWarning.
+    prior : GMMPrior, optional
+        Fit the MAP under this prior (fields left as None are scaled to ``X``).
+    seed : int, numpy.random.Generator or None
+        Same seed, bit-identical result.
+
+    Returns
+    -------
+    EMResult
+
+    Raises
+    ------
+    ValueError, TypeError
+        For invalid data or options; the message names the parameter.
+
+    Warns
+    -----
+    ConvergenceWarning
+        When the chosen restart stopped at ``max_iter``.
+    DegenerateComponentWarning
+        When a restart had a component collapse onto a point or empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import em
+    >>> truth = em.GMMParams([0.5, 0.5], [[-4.0, 0.0], [4.0, 0.0]], [1.0, 1.0])
+    >>> X, _ = truth.sample(500, seed=0)
+    >>> result = em.fit(X, 2, seed=0)
+    >>> result.converged
+    True
+    """
+    X = check_data(X)
+    n, d = X.shape
+    k = check_n_components(n_components, n)
+    tol = check_tol(tol)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    fixed = not isinstance(init, str)
+    if n_init is None:
+        n_init = 1 if fixed else _defaults.N_INIT
+    n_init = check_positive_int(n_init, "n_init")
+    if fixed and n_init > 1:
+        raise ValueError(
+            f"n_init: a fixed init runs once, got n_init={n_init}; "
+            "leave n_init unset or use init='kmeans++'"
+        )
+    if prior is not None and not isinstance(prior, GMMPrior):
+        raise TypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
+    scaling = Scaling.from_data(X)
+    resolved = None if prior is None else prior.resolve(X, k)
+    constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
+    start = _fixed_start(init, X, k, scaling) if fixed else None
+    Za = design(scaling.data(X))
+    Z = Za[:, :d]
+    z_sqnorm = Za[:, d]
+    rng = check_rng(seed)
+    runs = []
+    for _ in range(n_init):
+        if fixed:
+            label, begin = "given", start
+        elif init == "kmeans++":
+            label, begin = init, ("params", *kmeans_start(Z, z_sqnorm, k, rng))
+        else:
+            label, begin = init, ("params", *random_start(Z, k, rng))
+        runs.append(_run(Za, begin, constants, tol, max_iter, scaling, label))
+    regular = [i for i, r in enumerate(runs) if not r.degenerate] or list(range(len(runs)))
+    best = max(regular, key=lambda i: runs[i].objective[-1])
+    result = EMResult(tuple(runs), best, tol, max_iter, resolved, n, d)
+    _warn(result)
+    return result
+
+
+def _fixed_start(init, X, k, scaling):
+    n, d = X.shape
+    if isinstance(init, GMMParams):
+        if init.n_components != k or init.n_features != d:
+            raise ValueError(
+                f"init: expected parameters with {k} components and {d} features, "
+                f"got {init.n_components} and {init.n_features}"
+            )
+        return ("params", *scaling.to_scaled(init.weights, init.means, init.variances))
+    if isinstance(init, (np.ndarray, Sequence)):
+        return ("resp", check_resp(init, n, k))
+    raise ValueError(
+        f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix "
+        f"of shape ({n}, {k}), got {init!r}"
+    )
+
+
+def _degeneracy(counts, variances) -> tuple[tuple[int, ...], str]:
+    empty = np.flatnonzero(~(counts >= EMPTY_COUNT))
+    if empty.size:
+        j = int(empty[0])
+        return tuple(int(i) for i in empty), f"component {j} emptied (N_{j} = {counts[j]:.3g})"
+    small = np.flatnonzero(~(variances > COLLAPSE_VARIANCE))
+    if small.size:
+        j = int(small[0])
+        return tuple(int(i) for i in small), (
+            f"component {j} collapsed onto a point (variance {variances[j]:.3g} times "
+            f"the data's, N_{j} = {counts[j]:.3g})"
+        )
+    return (), ""
+
+
+def _run(Za, start, constants, tol, max_iter, scaling, label) -> EMTrace:
+    n, d = Za.shape[0], Za.shape[1] - 2
+    log_jac = scaling.log_jacobian(n, d)
+    R = np.empty((0, n))
+    if start[0] == "resp":
+        R = np.ascontiguousarray(start[1].T)
+        D = np.empty_like(R)
+        step = m_step_kernel(Za, R, constants, D)
+        bad, why = _degeneracy(step.counts, step.variances)
+        if bad:
+            raise ValueError(f"init: the responsibilities give an unusable start: {why}")
+        w, m, v = step.weights, step.means, step.variances
+    else:
+        _, w, m, v = start
+        D = np.empty((w.shape[0], n))
+        sq_distances(Za, m, D, v)
+        R = np.empty_like(D)
+    k = w.shape[0]
+    prior_jac = k * (d + 2) * np.log(scaling.scale)
+
+    def objective(ll, w, m, v):
+        if constants is None:
+            return ll
+        return ll + log_prior_terms(w, m, v, constants) - prior_jac
+
+    history = [(w, m, v)]
+    with sweeping(k, n):
+        ll, moments = e_step_kernel(D, w, v, d, R, Za)
+        lls = [ll - log_jac]
+        objs = [objective(lls[0], w, m, v)]
+        stop, bad, why = "max_iter", (), ""
+        for _ in range(max_iter):
+            step = m_step_kernel(Za, R, constants, D, moments)
+            bad, why = _degeneracy(step.counts, step.variances)
+            if bad:
+                stop = "degenerate"
+                why = f"restart ({label}) at iteration {len(history)}: {why}"
+                break
+            w, m, v = step.weights, step.means, step.variances
+            ll, moments = e_step_kernel(D, w, v, d, R, Za)
+            ll -= log_jac
+            if not np.isfinite(ll):
+                raise FloatingPointError(
+                    f"EM produced a non-finite log-likelihood ({ll}); please report this"
+                )
+            history.append((w, m, v))
+            lls.append(ll)
+            objs.append(objective(ll, w, m, v))
+            if objs[-1] - objs[-2] <= tol * abs(objs[-1]):
+                stop = "tol"
+                break
+    weights = np.array([h[0] for h in history])
+    means = np.array([h[1] for h in history]) * scaling.scale + scaling.shift
+    variances = (np.sqrt(np.array([h[2] for h in history])) * scaling.scale) ** 2
+    return EMTrace(
+        params=GMMParams(weights[-1], means[-1], variances[-1]),
+        log_likelihood=np.array(lls),
+        objective=np.array(objs),
+        weights=weights,
+        means=means,
+        variances=variances,
+        n_iter=len(history) - 1,
+        converged=stop == "tol",
+        stop_reason=stop,
+        degenerate_components=bad,
+        degeneracy=why,
+        init=label,
+    )
+
+
+def _warn(result: EMResult) -> None:
+    degenerate = [r for r in result.restarts if r.degenerate]
+    if degenerate:
+        n_all = len(result.restarts)
+        if result.degenerate:
+            advice = (
+                "every restart degenerated, so the result is degenerate; use a prior "
+                "(prior=em.GMMPrior()) or fewer components"
+            )
+        else:
+            advice = "those restarts were set aside and a regular one was chosen"
+        details = "; ".join(r.degeneracy for r in degenerate)
+        warnings.warn(
+            f"{len(degenerate)} of {n_all} EM restarts degenerated ({details}); {advice}",
+            DegenerateComponentWarning,
+            stacklevel=3,
+        )
+    if result.stop_reason == "max_iter":
+        obj = result.trace.objective
+        change = (obj[-1] - obj[-2]) / abs(obj[-1]) if obj.size > 1 else float("nan")
+        warnings.warn(
+            f"EM did not converge in max_iter={result.max_iter} iterations (last relative "
+            f"change {change:.3g} > tol={result.tol:g}); increase max_iter, loosen tol "
+            "or try another init",
+            ConvergenceWarning,
+            stacklevel=3,
+        )

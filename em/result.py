@@ -1,0 +1,169 @@
+"""Immutable records of an EM run: one restart's trace, and the whole result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from em.params import GMMParams
+from em.prior import GMMPrior
+
+__all__ = ["EMResult", "EMTrace"]
+
+
+def _frozen(a) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class EMTrace:
+    """One restart of EM, every iterate recorded (iterate 0 is the start).
+
+    Attributes
+    ----------
+    params : GMMParams
+        The last regular iterate, the one whose log-likelihood ends the trace.
+    log_likelihood : ndarray of shape (n_iter + 1,)
+        Log-likelihood of every iterate's own parameters (no lag).
+    objective : ndarray of shape (n_iter + 1,)
+        What EM maximises: the log-likelihood, plus the log prior for MAP-EM.
+    weights : ndarray of shape (n_iter + 1, n_components)
+    means : ndarray of shape (n_iter + 1, n_components, n_features)
+    variances : ndarray of shape (n_iter + 1, n_components)
+    n_iter : int
+        Number of M-steps taken.
+    converged : bool
+        True when the stopping rule was met.
+    stop_reason : str
+        ``"tol"``, ``"max_iter"`` or ``"degenerate"``.
+    degenerate_components : tuple of int
+        Components that collapsed onto a point or emptied (empty when regular).
+    degeneracy : str
+        What happened, in words ("" when regular).
+    init : str
+        How the restart was started.
+    """
+
+    params: GMMParams
+    log_likelihood: np.ndarray
+    objective: np.ndarray
+    weights: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray
+    n_iter: int
+    converged: bool
+    stop_reason: str
+    degenerate_components: tuple[int, ...] = ()
+    degeneracy: str = ""
+    init: str = ""
+
+    def __post_init__(self) -> None:
+        for name in ("log_likelihood", "objective", "weights", "means", "variances"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    @property
+    def degenerate(self) -> bool:
+        """True when a component collapsed or emptied."""
+        return bool(self.degenerate_components)
+
+    def params_at(self, iteration: int) -> GMMParams:
+        """Parameters of iterate ``iteration`` (0 is the start)."""
+        return GMMParams(self.weights[iteration], self.means[iteration], self.variances[iteration])
+
+
+@dataclass(frozen=True, eq=False)
+class EMResult:
+    """The result of :func:`em.fit`: the best restart and every restart's trace.
+
+    Attributes
+    ----------
+    params : GMMParams
+        The estimate (MLE, or MAP with a prior) in the data's units.
+    log_likelihood : float
+        Log-likelihood at ``params``.
+    objective : float
+        Log-likelihood plus log prior at ``params`` (equals ``log_likelihood``
+        without a prior).
+    n_iter : int
+    converged : bool
+    stop_reason : str
+    tol : float
+    max_iter : int
+    restarts : tuple of EMTrace
+        Every restart, in the order they ran.
+    best : int
+        Index of the chosen restart: the highest objective among the regular
+        ones (a degenerate restart is chosen only when all are degenerate).
+    prior : GMMPrior or None
+        The resolved prior, or None for the MLE.
+    n_samples : int
+    n_features : int
+    """
+
+    restarts: tuple[EMTrace, ...]
+    best: int
+    tol: float
+    max_iter: int
+    prior: GMMPrior | None
+    n_samples: int
+    n_features: int
+
+    @property
+    def trace(self) -> EMTrace:
+        """The chosen restart's trace."""
+        return self.restarts[self.best]
+
+    @property
+    def params(self) -> GMMParams:
+        """The estimate, in the data's units."""
+        return self.trace.params
+
+    @property
+    def log_likelihood(self) -> float:
+        """Log-likelihood at ``params``."""
+        return float(self.trace.log_likelihood[-1])
+
+    @property
+    def objective(self) -> float:
+        """Log-likelihood plus log prior at ``params``."""
+        return float(self.trace.objective[-1])
+
+    @property
+    def n_iter(self) -> int:
+        """M-steps taken by the chosen restart."""
+        return self.trace.n_iter
+
+    @property
+    def converged(self) -> bool:
+        """True when the chosen restart met the stopping rule."""
+        return self.trace.converged
+
+    @property
+    def stop_reason(self) -> str:
+        """``"tol"``, ``"max_iter"`` or ``"degenerate"``."""
+        return self.trace.stop_reason
+
+    @property
+    def degenerate(self) -> bool:
+        """True when even the chosen restart degenerated."""
+        return self.trace.degenerate
+
+    @property
+    def stopping_rule(self) -> str:
+        """The rule in words, with its numbers."""
+        what = "log-likelihood + log prior" if self.prior is not None else "log-likelihood"
+        return (
+            f"stop when the {what} rises by at most tol * |value| (tol = {self.tol:g}) "
+            f"or after max_iter = {self.max_iter} iterations"
+        )
+
+    def bic(self) -> float:
+        """``-2 loglik + p log n`` with ``p = K d + 2K - 1`` (lower is better)."""
+        return -2.0 * self.log_likelihood + self.params.n_parameters * np.log(self.n_samples)
+
+    def aic(self) -> float:
+        """``-2 loglik + 2 p``."""
+        return -2.0 * self.log_likelihood + 2.0 * self.params.n_parameters

@@ -1,0 +1,5 @@
+"""``python -m gmm_pp``: the gmm-pp command line."""
+
+from gmm_pp.cli import main
+
+raise SystemExit(main())
