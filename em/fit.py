@@ -30,7 +30,7 @@ from em.prior import GMMPrior, log_prior_terms
 from em.result import EMResult, EMTrace
 from em.steps import check_resp, e_step_kernel, m_step_kernel
 
-__all__ = ["fit"]
+__all__ = ["choose_best", "fit"]
 
 _INITS = ("kmeans++", "random")
 
@@ -106,6 +106,11 @@ def fit(
     tol = check_tol(tol)
     max_iter = check_positive_int(max_iter, "max_iter")
     fixed = not isinstance(init, str)
+    if not fixed and init not in _INITS:
+        raise ValueError(
+            f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, "
+            f"got {init!r}"
+        )
     if n_init is None:
         n_init = 1 if fixed else _defaults.N_INIT
     n_init = check_positive_int(n_init, "n_init")
@@ -133,11 +138,18 @@ def fit(
         else:
             label, begin = init, ("params", *random_start(Z, k, rng))
         runs.append(_run(Za, begin, constants, tol, max_iter, scaling, label))
-    regular = [i for i, r in enumerate(runs) if not r.degenerate] or list(range(len(runs)))
-    best = max(regular, key=lambda i: runs[i].objective[-1])
-    result = EMResult(tuple(runs), best, tol, max_iter, resolved, n, d)
+    result = EMResult(tuple(runs), choose_best(runs), tol, max_iter, resolved, n, d)
     _warn(result)
     return result
+
+
+def choose_best(runs: Sequence[EMTrace]) -> int:
+    """Index of the restart with the highest final objective among the regular ones.
+
+    A degenerate restart is chosen only when every restart degenerated (mclust's rule).
+    """
+    regular = [i for i, r in enumerate(runs) if not r.degenerate] or list(range(len(runs)))
+    return max(regular, key=lambda i: runs[i].objective[-1])
 
 
 def _fixed_start(init, X, k, scaling):

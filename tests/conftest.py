@@ -1,0 +1,48 @@
+"""Shared fixtures: seeded data sets, and hypothesis settings for CI."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+import em
+
+settings.register_profile(
+    "ci",
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=300, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+#: The 2-D three-component truth used across the tests.
+TRUTH_2D = em.GMMParams(
+    weights=[0.5, 0.3, 0.2],
+    means=[[-3.0, 0.0], [2.5, 2.0], [1.5, -3.0]],
+    variances=[1.0, 0.6, 0.8],
+)
+
+
+@pytest.fixture(scope="session")
+def truth_2d() -> em.GMMParams:
+    return TRUTH_2D
+
+
+@pytest.fixture(scope="session")
+def data_2d() -> np.ndarray:
+    """300 points from TRUTH_2D, seed 0."""
+    X, _ = TRUTH_2D.sample(300, seed=0)
+    return X
+
+
+@pytest.fixture(scope="session")
+def course_example():
+    """The course's worked 1-D example: params and the five points."""
+    params = em.GMMParams(weights=[0.5, 0.5], means=[-3.0, 2.0], variances=[4.0, 4.0])
+    x = np.array([0.2, -0.9, -1.0, 1.2, 1.8])
+    return params, x
