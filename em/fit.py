@@ -108,8 +108,7 @@ def fit(
     fixed = not isinstance(init, str)
     if not fixed and init not in _INITS:
         raise ValueError(
-            f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, "
-            f"got {init!r}"
+            f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, got {init!r}"
         )
     if n_init is None:
         n_init = 1 if fixed else _defaults.N_INIT

@@ -44,9 +44,7 @@ def test_single_point_and_far_scales():
     s = 1e150
     big = em.GMMParams(params.weights, params.means * s, params.variances * s**2)
     X = np.array([[0.3], [2.0], [7.0]])
-    assert_allclose(
-        big.score_samples(X * s), params.score_samples(X) - np.log(s), rtol=1e-12
-    )
+    assert_allclose(big.score_samples(X * s), params.score_samples(X) - np.log(s), rtol=1e-12)
 
 
 def test_far_component_is_exact_not_nan():

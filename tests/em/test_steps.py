@@ -57,9 +57,7 @@ def test_e_step_rows_sum_to_one_and_match_bayes_rule(truth_2d, data_2d):
     dens = np.column_stack(
         [
             w * np.exp(norm.logpdf(data_2d, mu, np.sqrt(v)).sum(axis=1))
-            for w, mu, v in zip(
-                truth_2d.weights, truth_2d.means, truth_2d.variances, strict=True
-            )
+            for w, mu, v in zip(truth_2d.weights, truth_2d.means, truth_2d.variances, strict=True)
         ]
     )
     assert_allclose(resp, dens / dens.sum(axis=1, keepdims=True), rtol=1e-11, atol=1e-300)

@@ -9,7 +9,10 @@ import em
 @pytest.mark.parametrize(
     ("X", "match"),
     [
-        ([[1.0, 2.0], [np.nan, 1.0], [3.0, 4.0]], r"X: expected finite numbers, got nan at row 1, column 0"),
+        (
+            [[1.0, 2.0], [np.nan, 1.0], [3.0, 4.0]],
+            r"X: expected finite numbers, got nan at row 1, column 0",
+        ),
         ([[1.0, 2.0], [3.0, np.inf]], r"got inf at row 1, column 1"),
         (np.zeros((2, 2, 2)), r"expected a 1-D or 2-D array.*got 3 dimensions"),
         (np.zeros((0, 2)), r"expected non-empty data, got shape \(0, 2\)"),
@@ -37,13 +40,33 @@ def test_non_numeric_data():
         ({"n_components": 2.5}, TypeError, r"n_components: expected an integer >= 1, got 2.5"),
         ({"n_components": "3"}, TypeError, r"n_components: .* got '3' of type str"),
         ({"n_components": True}, TypeError, r"n_components"),
-        ({"n_components": 11}, ValueError, r"n_components: expected at most n_samples = 10, got 11"),
-        ({"n_components": 2, "tol": -1.0}, ValueError, r"tol: expected a finite number >= 0, got -1"),
+        (
+            {"n_components": 11},
+            ValueError,
+            r"n_components: expected at most n_samples = 10, got 11",
+        ),
+        (
+            {"n_components": 2, "tol": -1.0},
+            ValueError,
+            r"tol: expected a finite number >= 0, got -1",
+        ),
         ({"n_components": 2, "tol": float("nan")}, ValueError, r"tol"),
-        ({"n_components": 2, "max_iter": 0}, ValueError, r"max_iter: expected an integer >= 1, got 0"),
+        (
+            {"n_components": 2, "max_iter": 0},
+            ValueError,
+            r"max_iter: expected an integer >= 1, got 0",
+        ),
         ({"n_components": 2, "n_init": 0}, ValueError, r"n_init: expected an integer >= 1, got 0"),
-        ({"n_components": 2, "init": "kmeans"}, ValueError, r"init: expected one of \('kmeans\+\+', 'random'\)"),
-        ({"n_components": 2, "seed": "x"}, TypeError, r"seed: expected an int, a numpy.random.Generator or None"),
+        (
+            {"n_components": 2, "init": "kmeans"},
+            ValueError,
+            r"init: expected one of \('kmeans\+\+', 'random'\)",
+        ),
+        (
+            {"n_components": 2, "seed": "x"},
+            TypeError,
+            r"seed: expected an int, a numpy.random.Generator or None",
+        ),
         ({"n_components": 2, "seed": -1}, ValueError, r"seed: expected a non-negative int"),
         ({"n_components": 2, "prior": "default"}, TypeError, r"prior: expected a GMMPrior"),
     ],
@@ -57,7 +80,9 @@ def test_bad_options(kwargs, error, match):
 def test_fixed_init_mismatches():
     X = np.arange(20.0).reshape(10, 2)
     p = em.GMMParams([0.5, 0.5], [[0.0], [1.0]], [1.0, 1.0])
-    with pytest.raises(ValueError, match=r"init: expected parameters with 2 components and 2 features, got 2 and 1"):
+    with pytest.raises(
+        ValueError, match=r"init: expected parameters with 2 components and 2 features, got 2 and 1"
+    ):
         em.fit(X, 2, init=p)
     p2 = em.GMMParams([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [1.0, 1.0])
     with pytest.raises(ValueError, match=r"n_init: a fixed init runs once, got n_init=3"):
@@ -77,11 +102,26 @@ def test_more_components_than_distinct_rows():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"weights": [0.5, 0.6], "means": [0, 1], "variances": [1, 1]}, r"weights: expected non-negative values summing to 1"),
-        ({"weights": [0.5, 0.5], "means": [0, 1], "variances": [1, 0]}, r"variances: expected values > 0"),
-        ({"weights": [0.5, 0.5], "means": [0, 1, 2], "variances": [1, 1]}, r"means: expected shape \(2, n_features\)"),
-        ({"weights": [0.5, 0.5], "means": [0, 1], "variances": [1]}, r"variances: expected shape \(2,\)"),
-        ({"weights": [0.5, 0.5], "means": [0, np.nan], "variances": [1, 1]}, r"means: expected finite numbers"),
+        (
+            {"weights": [0.5, 0.6], "means": [0, 1], "variances": [1, 1]},
+            r"weights: expected non-negative values summing to 1",
+        ),
+        (
+            {"weights": [0.5, 0.5], "means": [0, 1], "variances": [1, 0]},
+            r"variances: expected values > 0",
+        ),
+        (
+            {"weights": [0.5, 0.5], "means": [0, 1, 2], "variances": [1, 1]},
+            r"means: expected shape \(2, n_features\)",
+        ),
+        (
+            {"weights": [0.5, 0.5], "means": [0, 1], "variances": [1]},
+            r"variances: expected shape \(2,\)",
+        ),
+        (
+            {"weights": [0.5, 0.5], "means": [0, np.nan], "variances": [1, 1]},
+            r"means: expected finite numbers",
+        ),
     ],
 )
 def test_bad_params(kwargs, match):

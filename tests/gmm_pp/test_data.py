@@ -1,0 +1,65 @@
+"""Loading data files: CSV with or without header, .npy, and every way they go wrong."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from gmm_pp import DataError, load_data, simulate
+from gmm_pp.data import DEMO_TRUTH
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_csv_with_and_without_header(tmp_path):
+    want = np.array([[1.0, 2.0], [3.0, -4.5]])
+    assert_array_equal(load_data(_write(tmp_path, "a.csv", "x,y\n1,2\n3,-4.5\n")), want)
+    assert_array_equal(load_data(_write(tmp_path, "b.csv", "1,2\n3,-4.5\n")), want)
+    assert_array_equal(
+        load_data(_write(tmp_path, "c.csv", "x\n1\n2\n\n3\n")), [[1.0], [2.0], [3.0]]
+    )
+    assert_array_equal(load_data(_write(tmp_path, "d.tsv", "1\t2\n3\t-4.5\n")), want)
+
+
+def test_npy(tmp_path):
+    np.save(tmp_path / "a.npy", np.arange(6.0))
+    assert load_data(tmp_path / "a.npy").shape == (6, 1)
+    np.save(tmp_path / "b.npy", np.zeros((2, 2, 2)))
+    with pytest.raises(DataError, match="got 3 dimensions"):
+        load_data(tmp_path / "b.npy")
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("x,y\n1,2\n3,abc\n", r"line 3, column 2: 'abc' is not a number"),
+        ("1,2\n3\n", r"line 2 has 1 fields, expected 2"),
+        ("1,2\n3,nan\n", r"line 2, column 2: 'nan' is not a finite number"),
+        ("1,2\n-inf,1\n", r"line 2, column 1: '-inf' is not a finite number"),
+        ("x,y\n", r"holds no data rows"),
+        ("", r"holds no data rows"),
+        ("1,2\n3,\n", r"line 2, column 2: '' is not a number"),
+    ],
+)
+def test_bad_csv(tmp_path, text, match):
+    with pytest.raises(DataError, match=match):
+        load_data(_write(tmp_path, "bad.csv", text))
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(DataError, match="no such file"):
+        load_data(tmp_path / "nope.csv")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81")
+    with pytest.raises(DataError, match="not UTF-8 text"):
+        load_data(tmp_path / "bin.csv")
+
+
+def test_simulate_is_reproducible():
+    X, y = simulate(DEMO_TRUTH, 100, seed=4)
+    X2, y2 = simulate(DEMO_TRUTH, 100, seed=4)
+    assert X.shape == (100, 2)
+    assert_array_equal(X, X2)
+    assert_array_equal(y, y2)
