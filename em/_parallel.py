@@ -1,8 +1,8 @@
-"""Column blocks of (K, n) arrays, processed on a small shared thread pool.
+"""Blocks of work on a small shared thread pool.
 
-Large E- and M-steps sweep the data in fixed column blocks that stay in cache.
-With more than one thread, BLAS is held to one thread for the duration (its
-idle workers otherwise spin and steal the cores from the sweep).
+Large E- and M-steps sweep the data in fixed blocks that fit in cache.  With
+more than one thread, BLAS is held to one thread for the duration (its idle
+workers otherwise spin and steal the cores from the sweep).
 """
 
 from __future__ import annotations
@@ -29,33 +29,30 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def column_blocks(n_rows: int, n_cols: int) -> list[slice]:
-    """Fixed column slices of about ``BLOCK_ELEMENTS`` elements each."""
+    """Fixed slices of ``n_cols`` holding about ``BLOCK_ELEMENTS / n_rows`` each.
+
+    The blocks depend on the shape only, never on the number of threads.
+    """
     width = max(256, _defaults.BLOCK_ELEMENTS // max(n_rows, 1))
     return [slice(a, min(a + width, n_cols)) for a in range(0, n_cols, width)]
 
 
-def threaded(n_rows: int, n_cols: int) -> bool:
-    """True when the blocks of a (n_rows, n_cols) array are shared among threads."""
-    return _defaults.N_THREADS > 1 and len(column_blocks(n_rows, n_cols)) >= 2
-
-
-def map_blocks[T](func: Callable[[slice], T], n_rows: int, n_cols: int) -> list[T]:
-    """``[func(block) for block in column_blocks(...)]``, threaded when worthwhile.
+def map_blocks[T](func: Callable[[int], T], n_blocks: int) -> list[T]:
+    """``[func(b) for b in range(n_blocks)]``, on threads when there are several blocks.
 
     The results come in block order whatever the threads, so sums over them are
     the same bit for bit.
     """
-    blocks = column_blocks(n_rows, n_cols)
-    if not threaded(n_rows, n_cols):
-        return [func(b) for b in blocks]
-    return list(_pool().map(func, blocks))
+    if n_blocks < 2 or _defaults.N_THREADS == 1:
+        return [func(b) for b in range(n_blocks)]
+    return list(_pool().map(func, range(n_blocks)))
 
 
 @contextlib.contextmanager
-def sweeping(n_rows: int, n_cols: int) -> Iterator[None]:
-    """Hold BLAS to one thread while threaded sweeps run."""
+def sweeping(n_blocks: int) -> Iterator[None]:
+    """Hold BLAS to one thread while threaded sweeps over ``n_blocks`` run."""
     global _CONTROLLER
-    if not threaded(n_rows, n_cols):
+    if n_blocks < 2 or _defaults.N_THREADS == 1:
         yield
         return
     from threadpoolctl import ThreadpoolController

@@ -22,13 +22,13 @@ from em._validation import (
     check_rng,
     check_tol,
 )
-from em.density import design, sq_distances
+from em._workspace import Workspace, design
 from em.exceptions import ConvergenceWarning, DegenerateComponentWarning
 from em.init import kmeans_start, random_start
 from em.params import GMMParams
 from em.prior import GMMPrior, log_prior_terms
 from em.result import EMResult, EMTrace
-from em.steps import check_resp, e_step_kernel, m_step_kernel
+from em.steps import check_resp, m_step_kernel
 
 __all__ = ["choose_best", "fit"]
 
@@ -128,6 +128,7 @@ def fit(
     Z = Za[:, :d]
     z_sqnorm = Za[:, d]
     rng = check_rng(seed)
+    ws = Workspace(Za, k)
     runs = []
     for _ in range(n_init):
         if fixed:
@@ -136,7 +137,7 @@ def fit(
             label, begin = init, ("params", *kmeans_start(Z, z_sqnorm, k, rng))
         else:
             label, begin = init, ("params", *random_start(Z, k, rng))
-        runs.append(_run(Za, begin, constants, tol, max_iter, scaling, label))
+        runs.append(_run(ws, begin, constants, tol, max_iter, scaling, label))
     result = EMResult(tuple(runs), choose_best(runs), tol, max_iter, resolved, n, d)
     _warn(result)
     return result
@@ -183,24 +184,9 @@ def _degeneracy(counts, variances) -> tuple[tuple[int, ...], str]:
     return (), ""
 
 
-def _run(Za, start, constants, tol, max_iter, scaling, label) -> EMTrace:
-    n, d = Za.shape[0], Za.shape[1] - 2
+def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTrace:
+    n, d, k = ws.n_samples, ws.n_features, ws.n_components
     log_jac = scaling.log_jacobian(n, d)
-    R = np.empty((0, n))
-    if start[0] == "resp":
-        R = np.ascontiguousarray(start[1].T)
-        D = np.empty_like(R)
-        step = m_step_kernel(Za, R, constants, D)
-        bad, why = _degeneracy(step.counts, step.variances)
-        if bad:
-            raise ValueError(f"init: the responsibilities give an unusable start: {why}")
-        w, m, v = step.weights, step.means, step.variances
-    else:
-        _, w, m, v = start
-        D = np.empty((w.shape[0], n))
-        sq_distances(Za, m, D, v)
-        R = np.empty_like(D)
-    k = w.shape[0]
     prior_jac = k * (d + 2) * np.log(scaling.scale)
 
     def objective(ll, w, m, v):
@@ -208,21 +194,31 @@ def _run(Za, start, constants, tol, max_iter, scaling, label) -> EMTrace:
             return ll
         return ll + log_prior_terms(w, m, v, constants) - prior_jac
 
-    history = [(w, m, v)]
-    with sweeping(k, n):
-        ll, moments = e_step_kernel(D, w, v, d, R, Za)
+    with sweeping(len(ws.slices)):
+        if start[0] == "resp":
+            ws.set_resp(start[1])
+            step = m_step_kernel(ws, constants)
+            bad, why = _degeneracy(step.counts, step.variances)
+            if bad:
+                raise ValueError(f"init: the responsibilities give an unusable start: {why}")
+            w, m, v = step.weights, step.means, step.variances
+        else:
+            _, w, m, v = start
+            ws.distances(m, v)
+        history = [(w, m, v)]
+        ll, moments = ws.responsibilities(w, v)
         lls = [ll - log_jac]
         objs = [objective(lls[0], w, m, v)]
         stop, bad, why = "max_iter", (), ""
         for _ in range(max_iter):
-            step = m_step_kernel(Za, R, constants, D, moments)
+            step = m_step_kernel(ws, constants, moments)
             bad, why = _degeneracy(step.counts, step.variances)
             if bad:
                 stop = "degenerate"
                 why = f"restart ({label}) at iteration {len(history)}: {why}"
                 break
             w, m, v = step.weights, step.means, step.variances
-            ll, moments = e_step_kernel(D, w, v, d, R, Za)
+            ll, moments = ws.responsibilities(w, v)
             ll -= log_jac
             if not np.isfinite(ll):
                 raise FloatingPointError(

@@ -13,14 +13,8 @@ import numpy as np
 
 from em._scaling import Scaling
 from em._validation import check_data
-from em.density import (
-    design,
-    evaluate,
-    exact_components,
-    normalize,
-    refine_distances,
-    sq_distances,
-)
+from em._workspace import Workspace, design, exact_components
+from em.density import evaluate
 from em.params import GMMParams
 from em.prior import GMMPrior
 
@@ -39,27 +33,16 @@ class MStepResult(NamedTuple):
     counts: np.ndarray
 
 
-def e_step_kernel(D, weights, variances, n_features, out, Za=None):
-    """Responsibilities into ``out`` (K, n).
-
-    Returns the scaled log-likelihood and, when the design ``Za`` is given, the
-    moments ``out @ Za`` that the next M-step needs (computed in the same sweep).
-    """
-    return normalize(D, weights, variances, n_features, out, Za=Za)
-
-
-def m_step_kernel(Za, resp, prior, D_out, moments=None) -> MStepResult:
-    """M-step on scaled data; writes distances to the new means into ``D_out``.
+def m_step_kernel(ws: Workspace, prior, moments=None) -> MStepResult:
+    """M-step on scaled data; leaves the distances to the new means in ``ws``.
 
     Parameters
     ----------
-    Za : ndarray of shape (n_samples, n_features + 2)
-        The design ``[Z, ||z||^2, 1]`` of the scaled data.
-    resp : ndarray of shape (n_components, n_samples)
+    ws : Workspace
+        Holding the responsibilities.
     prior : tuple (alpha, m0, kappa0, a, b) in scaled units, or None for the MLE
-    D_out : ndarray of shape (n_components, n_samples)
     moments : ndarray of shape (n_components, n_features + 2), optional
-        ``resp @ Za`` if already computed by the E-step's sweep.
+        ``R @ Za`` if the E-step's sweep computed it already.
 
     Returns
     -------
@@ -68,10 +51,9 @@ def m_step_kernel(Za, resp, prior, D_out, moments=None) -> MStepResult:
         component gives a non-finite mean under the MLE (the caller checks
         ``counts``).
     """
-    n = Za.shape[0]
-    d = Za.shape[1] - 2
+    n, d = ws.n_samples, ws.n_features
     if moments is None:
-        moments = resp @ Za
+        moments = ws.moments()
     sums, counts = moments[:, :d], moments[:, d + 1]
     with np.errstate(divide="ignore", invalid="ignore"):
         if prior is None:
@@ -84,12 +66,12 @@ def m_step_kernel(Za, resp, prior, D_out, moments=None) -> MStepResult:
             means = (sums + kappa0 * m0) / (counts + kappa0)[:, None]
     finite = np.isfinite(means).all(axis=1)
     safe_means = np.where(finite[:, None], means, 0.0)
-    scatter = sq_distances(Za, safe_means, out=D_out, resp=resp)
+    scatter = ws.distances(safe_means, scatter=True)
     variances = _variances(scatter, counts, safe_means, d, prior)
     rows = exact_components(np.einsum("kd,kd->k", safe_means, safe_means), variances)
     if rows.size:
-        refine_distances(Za, safe_means, D_out, rows)
-        scatter[rows] = [resp[k] @ D_out[k] for k in rows]
+        ws.refine(safe_means, rows)
+        scatter[rows] = ws.scatter(rows)
         variances = _variances(scatter, counts, safe_means, d, prior)
     return MStepResult(weights, means, variances, counts)
 
@@ -148,8 +130,8 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     >>> resp.shape
     (5, 2)
     """
-    resp, loglik, _ = evaluate(X, params)
-    return np.ascontiguousarray(resp.T), loglik
+    ws, loglik, _ = evaluate(X, params)
+    return ws.resp(), loglik
 
 
 def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
@@ -186,9 +168,9 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
     constants = None
     if prior is not None:
         constants = prior.resolve(X, r.shape[1]).scaled(scaling.shift, scaling.scale)
-    R = np.ascontiguousarray(r.T)
-    D = np.empty_like(R)
-    out = m_step_kernel(design(Z), R, constants, D)
+    ws = Workspace(design(Z), r.shape[1])
+    ws.set_resp(r)
+    out = m_step_kernel(ws, constants)
     bad = np.flatnonzero(~np.isfinite(out.means).all(axis=1))
     if bad.size:
         raise ValueError(
