@@ -1,8 +1,10 @@
 """EM per-iteration speed and peak memory against scikit-learn's spherical GaussianMixture.
 
 Same data, same initial parameters, same number of iterations. The time per
-iteration is ``(t(T2) - t(T1)) / (T2 - T1)``: the fixed costs of both libraries
-(validation, copies, the final E-step) cancel. Peak memory is tracemalloc's peak
+iteration is ``(t(T2) - t(T1)) / (T2 - T1)``, each the minimum over repeats run
+interleaved (ours, then scikit-learn's, in turn) so that the machine's drift
+hits both alike; the fixed costs of both libraries (validation, copies, the
+final E-step) cancel. Peak memory is tracemalloc's peak
 of each fit's allocations (numpy reports its buffers to tracemalloc).
 
 Usage::
@@ -81,10 +83,14 @@ def theirs(X, start, iters):
     return elapsed, gm.score(X) * X.shape[0], gm.n_iter_
 
 
-def per_iteration(fn, X, start, t1, t2, repeats):
-    a = min(fn(X, start, t1)[0] for _ in range(repeats))
-    b = min(fn(X, start, t2)[0] for _ in range(repeats))
-    return (b - a) / (t2 - t1)
+def per_iteration(fns, X, start, t1, t2, repeats):
+    """Seconds per iteration of each function, repeats interleaved so drift hits all alike."""
+    best = {fn: [np.inf, np.inf] for fn in fns}
+    for _ in range(repeats):
+        for fn in fns:
+            for j, t in enumerate((t1, t2)):
+                best[fn][j] = min(best[fn][j], fn(X, start, t)[0])
+    return [(best[fn][1] - best[fn][0]) / (t2 - t1) for fn in fns]
 
 
 def peak_mib(fn, X, start, iters):
@@ -101,13 +107,14 @@ def run_case(n, d, k):
     ours(X, start, 2)  # warm the thread pool and threadpoolctl
     ll_ours = ours(X, start, t2)
     ll_theirs = theirs(X, start, t2)
+    ours_s, theirs_s = per_iteration((ours, theirs), X, start, t1, t2, repeats)
     row = {
         "n": n,
         "d": d,
         "K": k,
         "iters": [t1, t2],
-        "ours_ms": 1e3 * per_iteration(ours, X, start, t1, t2, repeats),
-        "sklearn_ms": 1e3 * per_iteration(theirs, X, start, t1, t2, repeats),
+        "ours_ms": 1e3 * ours_s,
+        "sklearn_ms": 1e3 * theirs_s,
         "ours_peak_mib": peak_mib(ours, X, start, t1),
         "sklearn_peak_mib": peak_mib(theirs, X, start, t1),
         "data_mib": X.nbytes / 2**20,

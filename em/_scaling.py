@@ -15,14 +15,27 @@ import numpy as np
 __all__ = ["Scaling"]
 
 
+_CHUNK_ROWS = 65536
+
+
+def _chunks(n: int):
+    return (slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS))
+
+
 def _spread(X: np.ndarray, shift: np.ndarray) -> float:
-    """Root mean squared deviation per coordinate, safe from over/underflow."""
-    dev = X - shift
-    big = float(np.max(np.abs(dev)))
+    """Root mean squared deviation per coordinate, safe from over/underflow.
+
+    Works through row chunks, so it needs no temporary the size of ``X``.
+    """
+    n = X.shape[0]
+    big = max(float(np.max(np.abs(X[c] - shift))) for c in _chunks(n))
     if big == 0.0:
         return 0.0
-    dev /= big
-    return big * float(np.sqrt(np.mean(dev * dev)))
+    total = 0.0
+    for c in _chunks(n):
+        dev = (X[c] - shift) / big
+        total += float(np.einsum("nd,nd->", dev, dev))
+    return big * float(np.sqrt(total / X.size))
 
 
 @dataclass(frozen=True)
@@ -65,11 +78,22 @@ class Scaling:
             scale = float(np.sqrt(np.max(variances)))
         return cls(shift, scale)
 
-    def data(self, X: np.ndarray) -> np.ndarray:
-        """Return ``(X - shift) / scale`` as a new C-contiguous array."""
-        Z = X - self.shift
-        Z /= self.scale
-        return Z
+    def data(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Return ``(X - shift) / scale``, written into ``out`` when given (no temporary)."""
+        if out is None:
+            out = np.empty_like(X, dtype=np.float64)
+        np.subtract(X, self.shift, out=out)
+        out /= self.scale
+        return out
+
+    def design(self, X: np.ndarray) -> np.ndarray:
+        """The design ``[z, ||z||^2, 1]`` of the scaled data, shape (n, d + 2), built in place."""
+        n, d = X.shape
+        Za = np.empty((n, d + 2))
+        Z = self.data(X, out=Za[:, :d])
+        np.einsum("nd,nd->n", Z, Z, out=Za[:, d])
+        Za[:, d + 1] = 1.0
+        return Za
 
     def to_scaled(self, weights, means, variances):
         """Map parameters in data units to scaled units."""

@@ -13,7 +13,7 @@ import numpy as np
 from em._parallel import sweeping
 from em._scaling import Scaling
 from em._validation import check_data
-from em._workspace import Workspace, design
+from em._workspace import Workspace
 from em.params import GMMParams
 
 __all__ = ["log_likelihood", "score_samples"]
@@ -45,7 +45,7 @@ def evaluate(
             f"X: expected {params.n_features} features to match the parameters, got {X.shape[1]}"
         )
     scaling = Scaling.for_evaluation(X, params.variances)
-    ws = Workspace(design(scaling.data(X)), params.n_components)
+    ws = Workspace(scaling.design(X), params.n_components)
     w, m, v = scaling.to_scaled(params.weights, params.means, params.variances)
     with sweeping(len(ws.slices)):
         ws.distances(m, v)

@@ -22,7 +22,7 @@ from em._validation import (
     check_rng,
     check_tol,
 )
-from em._workspace import Workspace, design
+from em._workspace import Workspace
 from em.exceptions import ConvergenceWarning, DegenerateComponentWarning
 from em.init import kmeans_start, random_start
 from em.params import GMMParams
@@ -124,7 +124,7 @@ def fit(
     resolved = None if prior is None else prior.resolve(X, k)
     constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
     start = _fixed_start(init, X, k, scaling) if fixed else None
-    Za = design(scaling.data(X))
+    Za = scaling.design(X)
     Z = Za[:, :d]
     z_sqnorm = Za[:, d]
     rng = check_rng(seed)

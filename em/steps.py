@@ -13,7 +13,7 @@ import numpy as np
 
 from em._scaling import Scaling
 from em._validation import check_data
-from em._workspace import Workspace, design, exact_components
+from em._workspace import Workspace, exact_components
 from em.density import evaluate
 from em.params import GMMParams
 from em.prior import GMMPrior
@@ -164,11 +164,10 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
     n, d = X.shape
     r = check_resp(resp, n)
     scaling = Scaling.from_data(X)
-    Z = scaling.data(X)
     constants = None
     if prior is not None:
         constants = prior.resolve(X, r.shape[1]).scaled(scaling.shift, scaling.scale)
-    ws = Workspace(design(Z), r.shape[1])
+    ws = Workspace(scaling.design(X), r.shape[1])
     ws.set_resp(r)
     out = m_step_kernel(ws, constants)
     bad = np.flatnonzero(~np.isfinite(out.means).all(axis=1))

@@ -1,0 +1,48 @@
+"""Small classic data sets shipped with gmm-pp, loadable by name.
+
+- ``course_example``: the course's worked 1-D example, five points
+  (0.2, -0.9, -1, 1.2, 1.8); the lesson starts from two components with means
+  -3 and 2, variances 4 and weights 1/2.
+- ``faithful``: Old Faithful geyser eruptions, 272 rows of eruption duration
+  (minutes) and waiting time to the next eruption (minutes); R's
+  ``datasets::faithful`` (Azzalini and Bowman, 1990; Härdle, 1991), the classic
+  two-component example.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+
+__all__ = ["DATASETS", "load_dataset"]
+
+#: Name -> (file, description).
+DATASETS: dict[str, tuple[str, str]] = {
+    "course_example": ("course_example.csv", "the course's worked 1-D example (5 points)"),
+    "faithful": ("faithful.csv", "Old Faithful eruptions and waiting times (272 x 2)"),
+}
+
+
+def load_dataset(name: str) -> np.ndarray:
+    """Load a bundled data set by name.
+
+    Parameters
+    ----------
+    name : {"course_example", "faithful"}
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features)
+
+    Raises
+    ------
+    ValueError
+        For an unknown name; the message lists the known ones.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
+    from gmm_pp.data import load_data
+
+    with resources.as_file(resources.files(__package__) / DATASETS[name][0]) as path:
+        return load_data(path)

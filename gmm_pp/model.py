@@ -1,0 +1,168 @@
+"""The spherical mixture as a PyMC model, compiled once per shape and reused.
+
+The model is written on the standardised data ``z = (x - c) / s`` that ``em``
+also works on (column means ``c``, one scale ``s``).  The conjugate prior of
+:mod:`em.prior` is closed under that affine map and its Jacobian is constant,
+so posterior draws and the MAP map back to the data's units exactly, and data
+far from unit scale cannot derail the sampler.  The data and every prior
+constant are ``pm.Data``: a new data set of the same shape (or a new prior)
+reuses the compiled model.
+
+Labels are summed out: the likelihood of a point is a log-sum-exp over
+components of ``log p_k + log N(z; mu_k, sigma_k^2 I)`` (a ``pm.CustomDist``,
+the smallest graph of the three equivalent forms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from em import GMMParams, GMMPrior
+from em._scaling import Scaling
+
+__all__ = ["MixtureModel", "get_model"]
+
+_LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def _mixture_logp(value, weights, means, variances):
+    """Per-point log-density of the mixture, shape (n,)."""
+    d = pt.cast(value.shape[-1], "float64")
+    sq = pt.sum((value[..., :, None, :] - means[..., None, :, :]) ** 2, axis=-1)
+    comp = pt.log(weights)[..., None, :] - 0.5 * d * (
+        _LOG_2PI + pt.log(variances)[..., None, :]
+    )
+    comp = comp - 0.5 * sq / variances[..., None, :]
+    return pm.math.logsumexp(comp, axis=-1, keepdims=False)
+
+
+def build_model(n_samples: int, n_features: int, n_components: int) -> pm.Model:
+    """A PyMC model of the spherical mixture on standardised data (placeholders filled).
+
+    Parameters
+    ----------
+    n_samples, n_features, n_components : int
+
+    Returns
+    -------
+    pymc.Model
+        Free variables ``weights`` (K,), ``means`` (K, d), ``variances`` (K,);
+        data ``Z`` (n, d) and the prior constants ``prior_alpha`` (K,),
+        ``prior_m0`` (d,), ``prior_kappa0``, ``prior_a``, ``prior_b``.
+    """
+    k, d, n = n_components, n_features, n_samples
+    coords = {"component": np.arange(k), "feature": np.arange(d), "obs": np.arange(n)}
+    with pm.Model(coords=coords) as model:
+        Z = pm.Data("Z", np.zeros((n, d)), dims=("obs", "feature"))
+        alpha = pm.Data("prior_alpha", np.ones(k), dims="component")
+        m0 = pm.Data("prior_m0", np.zeros(d), dims="feature")
+        kappa0 = pm.Data("prior_kappa0", 0.01)
+        a = pm.Data("prior_a", 1.0)
+        b = pm.Data("prior_b", 1.0)
+        weights = pm.Dirichlet("weights", a=alpha, dims="component")
+        variances = pm.InverseGamma("variances", alpha=a, beta=b, dims="component")
+        means = pm.Normal(
+            "means",
+            mu=m0[None, :],
+            sigma=pt.sqrt(variances / kappa0)[:, None],
+            dims=("component", "feature"),
+        )
+        pm.CustomDist(
+            "obs",
+            weights,
+            means,
+            variances,
+            logp=_mixture_logp,
+            observed=Z,
+            signature="(k),(k,d),(k)->(d)",
+            dims=("obs", "feature"),
+        )
+    return model
+
+
+def data_values(Z: np.ndarray, prior_constants) -> dict[str, np.ndarray]:
+    """The ``pm.Data`` values for standardised data and scaled prior constants."""
+    alpha, m0, kappa0, a, b = prior_constants
+    k_alpha = np.asarray(alpha, dtype=np.float64)
+    return {
+        "Z": np.ascontiguousarray(Z, dtype=np.float64),
+        "prior_alpha": k_alpha,
+        "prior_m0": np.asarray(m0, dtype=np.float64),
+        "prior_kappa0": np.float64(kappa0),
+        "prior_a": np.float64(a),
+        "prior_b": np.float64(b),
+    }
+
+
+@dataclass
+class MixtureModel:
+    """One PyMC model of a given shape, with its compiled functions cached.
+
+    Use :func:`get_model` to share one instance per shape within a process.
+    """
+
+    n_samples: int
+    n_features: int
+    n_components: int
+    model: pm.Model = field(init=False, repr=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.model = build_model(self.n_samples, self.n_features, self.n_components)
+
+    def prepare(self, X: np.ndarray, prior: GMMPrior) -> tuple[dict, Scaling, tuple]:
+        """Standardise ``X`` and scale the (resolved) prior.
+
+        Returns
+        -------
+        values : dict
+            ``pm.Data`` values.
+        scaling : Scaling
+        constants : tuple (alpha, m0, kappa0, a, b) in scaled units
+        """
+        scaling = Scaling.from_data(X)
+        alpha, m0, kappa0, a, b = prior.scaled(scaling.shift, scaling.scale)
+        constants = (np.full(self.n_components, alpha), m0, kappa0, a, b)
+        return data_values(scaling.data(X), constants), scaling, constants
+
+    def set_data(self, values: dict) -> None:
+        """Set every ``pm.Data`` of the model (no recompilation)."""
+        with self.model:
+            pm.set_data(values)
+
+    def point(self, params_scaled: tuple) -> dict[str, np.ndarray]:
+        """A model point (natural parameters, scaled units) from (w, m, v)."""
+        w, m, v = params_scaled
+        return {"weights": np.asarray(w), "means": np.asarray(m), "variances": np.asarray(v)}
+
+    @staticmethod
+    def unconstrained(params_scaled: tuple) -> dict[str, np.ndarray]:
+        """The point in PyMC's unconstrained space: simplex and log transforms."""
+        w, m, v = (np.asarray(p, dtype=np.float64) for p in params_scaled)
+        log_w = np.log(w)
+        return {
+            "weights_simplex__": log_w[:-1] - log_w.mean(),
+            "variances_log__": np.log(v),
+            "means": m,
+        }
+
+    def params_from_scaled(self, point: dict, scaling: Scaling) -> GMMParams:
+        """Natural parameters in scaled units -> GMMParams in the data's units."""
+        return GMMParams(
+            *scaling.from_scaled(point["weights"], point["means"], point["variances"])
+        )
+
+
+_MODELS: dict[tuple[int, int, int], MixtureModel] = {}
+
+
+def get_model(n_samples: int, n_features: int, n_components: int) -> MixtureModel:
+    """The process-wide model for this shape (built on first use)."""
+    key = (n_samples, n_features, n_components)
+    if key not in _MODELS:
+        _MODELS[key] = MixtureModel(*key)
+    return _MODELS[key]

@@ -1,0 +1,99 @@
+"""Label switching: relabel every posterior draw to a reference labelling.
+
+For each draw, the permutation of its components that best matches the
+reference means (Hungarian algorithm on squared distances, scipy's
+``linear_sum_assignment``) is applied to its weights, means and variances
+together.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+__all__ = ["Relabelled", "align_params", "relabel_draws"]
+
+
+class Relabelled(NamedTuple):
+    """Draws in the reference labelling.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (..., K)
+    means : ndarray of shape (..., K, d)
+    variances : ndarray of shape (..., K)
+    permutations : ndarray of shape (..., K)
+        ``permutations[..., j]`` is the reference label given to the draw's
+        component ``j``.
+    share_relabelled : float
+        Fraction of draws whose permutation is not the identity.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray
+    permutations: np.ndarray
+    share_relabelled: float
+
+
+def best_permutation(means: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Reference label of each component, shape (K,), minimising total squared distance."""
+    cost = np.einsum("jkd->jk", (means[:, None, :] - reference[None, :, :]) ** 2)
+    rows, cols = linear_sum_assignment(cost)
+    perm = np.empty(len(rows), dtype=np.intp)
+    perm[rows] = cols
+    return perm
+
+
+def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
+    """Relabel draws to the reference means.
+
+    Parameters
+    ----------
+    weights : array-like of shape (..., K)
+    means : array-like of shape (..., K, d)
+    variances : array-like of shape (..., K)
+    reference_means : array-like of shape (K, d)
+
+    Returns
+    -------
+    Relabelled
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    m = np.asarray(means, dtype=np.float64)
+    v = np.asarray(variances, dtype=np.float64)
+    ref = np.asarray(reference_means, dtype=np.float64)
+    k, d = ref.shape
+    if m.shape[-2:] != (k, d) or w.shape[-1] != k or v.shape[-1] != k:
+        raise ValueError(
+            f"draws: expected means (..., {k}, {d}) and weights/variances (..., {k}) "
+            f"to match the reference, got {m.shape}, {w.shape}, {v.shape}"
+        )
+    batch = w.shape[:-1]
+    wf, mf, vf = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
+    perms = np.empty((wf.shape[0], k), dtype=np.intp)
+    identity = np.arange(k)
+    out_w, out_m, out_v = np.empty_like(wf), np.empty_like(mf), np.empty_like(vf)
+    for s in range(wf.shape[0]):
+        perm = best_permutation(mf[s], ref) if k > 1 else identity
+        perms[s] = perm
+        out_w[s, perm] = wf[s]
+        out_m[s, perm] = mf[s]
+        out_v[s, perm] = vf[s]
+    moved = float(np.mean(np.any(perms != identity, axis=1))) if perms.size else 0.0
+    return Relabelled(
+        out_w.reshape(w.shape),
+        out_m.reshape(m.shape),
+        out_v.reshape(v.shape),
+        perms.reshape(*batch, k),
+        moved,
+    )
+
+
+def align_params(params, reference):
+    """Reorder a ``GMMParams`` to the labelling of ``reference`` (another ``GMMParams``)."""
+    perm = best_permutation(params.means, reference.means)
+    order = np.argsort(perm)  # order[r] = the component that takes reference label r
+    return params.permute(order)
