@@ -69,6 +69,33 @@ class EMTrace:
         """True when a component collapsed or emptied."""
         return bool(self.degenerate_components)
 
+    def to_dict(self) -> dict:
+        """Plain values, for JSON."""
+        return {
+            "params": self.params.to_dict(),
+            "log_likelihood": self.log_likelihood.tolist(),
+            "objective": self.objective.tolist(),
+            "weights": self.weights.tolist(),
+            "means": self.means.tolist(),
+            "variances": self.variances.tolist(),
+            "n_iter": self.n_iter,
+            "converged": self.converged,
+            "stop_reason": self.stop_reason,
+            "degenerate_components": list(self.degenerate_components),
+            "degeneracy": self.degeneracy,
+            "init": self.init,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EMTrace:
+        """Inverse of :meth:`to_dict`."""
+        fields = dict(data)
+        fields["params"] = GMMParams.from_dict(data["params"])
+        for name in ("log_likelihood", "objective", "weights", "means", "variances"):
+            fields[name] = np.asarray(data[name], dtype=np.float64)
+        fields["degenerate_components"] = tuple(data["degenerate_components"])
+        return cls(**fields)
+
     def params_at(self, iteration: int) -> GMMParams:
         """Parameters of iterate ``iteration`` (0 is the start)."""
         return GMMParams(self.weights[iteration], self.means[iteration], self.variances[iteration])
@@ -158,6 +185,32 @@ class EMResult:
         return (
             f"stop when the {what} rises by at most tol * |value| (tol = {self.tol:g}) "
             f"or after max_iter = {self.max_iter} iterations"
+        )
+
+    def to_dict(self) -> dict:
+        """Plain values, for JSON (every restart's trace included)."""
+        return {
+            "restarts": [r.to_dict() for r in self.restarts],
+            "best": self.best,
+            "tol": self.tol,
+            "max_iter": self.max_iter,
+            "prior": None if self.prior is None else self.prior.to_dict(),
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> EMResult:
+        """Inverse of :meth:`to_dict`."""
+        prior = None if data["prior"] is None else GMMPrior.from_dict(data["prior"])
+        return cls(
+            restarts=tuple(EMTrace.from_dict(r) for r in data["restarts"]),
+            best=data["best"],
+            tol=data["tol"],
+            max_iter=data["max_iter"],
+            prior=prior,
+            n_samples=data["n_samples"],
+            n_features=data["n_features"],
         )
 
     def bic(self) -> float:

@@ -33,9 +33,7 @@ def _mixture_logp(value, weights, means, variances):
     """Per-point log-density of the mixture, shape (n,)."""
     d = pt.cast(value.shape[-1], "float64")
     sq = pt.sum((value[..., :, None, :] - means[..., None, :, :]) ** 2, axis=-1)
-    comp = pt.log(weights)[..., None, :] - 0.5 * d * (
-        _LOG_2PI + pt.log(variances)[..., None, :]
-    )
+    comp = pt.log(weights)[..., None, :] - 0.5 * d * (_LOG_2PI + pt.log(variances)[..., None, :])
     comp = comp - 0.5 * sq / variances[..., None, :]
     return pm.math.logsumexp(comp, axis=-1, keepdims=False)
 
@@ -55,9 +53,9 @@ def build_model(n_samples: int, n_features: int, n_components: int) -> pm.Model:
         ``prior_m0`` (d,), ``prior_kappa0``, ``prior_a``, ``prior_b``.
     """
     k, d, n = n_components, n_features, n_samples
-    coords = {"component": np.arange(k), "feature": np.arange(d), "obs": np.arange(n)}
+    coords = {"component": np.arange(k), "feature": np.arange(d), "point": np.arange(n)}
     with pm.Model(coords=coords) as model:
-        Z = pm.Data("Z", np.zeros((n, d)), dims=("obs", "feature"))
+        Z = pm.Data("Z", np.zeros((n, d)), dims=("point", "feature"))
         alpha = pm.Data("prior_alpha", np.ones(k), dims="component")
         m0 = pm.Data("prior_m0", np.zeros(d), dims="feature")
         kappa0 = pm.Data("prior_kappa0", 0.01)
@@ -79,7 +77,7 @@ def build_model(n_samples: int, n_features: int, n_components: int) -> pm.Model:
             logp=_mixture_logp,
             observed=Z,
             signature="(k),(k,d),(k)->(d)",
-            dims=("obs", "feature"),
+            dims=("point", "feature"),
         )
     return model
 
@@ -150,11 +148,19 @@ class MixtureModel:
             "means": m,
         }
 
+    def nutpie_model(self):
+        """The compiled nutpie model for this shape, compiled on first use."""
+        if "nutpie" not in self._cache:
+            import nutpie
+
+            self._cache["nutpie"] = nutpie.compile_pymc_model(
+                self.model, var_names=["weights", "means", "variances"]
+            )
+        return self._cache["nutpie"]
+
     def params_from_scaled(self, point: dict, scaling: Scaling) -> GMMParams:
         """Natural parameters in scaled units -> GMMParams in the data's units."""
-        return GMMParams(
-            *scaling.from_scaled(point["weights"], point["means"], point["variances"])
-        )
+        return GMMParams(*scaling.from_scaled(point["weights"], point["means"], point["variances"]))
 
 
 _MODELS: dict[tuple[int, int, int], MixtureModel] = {}

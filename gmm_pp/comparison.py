@@ -1,0 +1,417 @@
+"""One data set, one model, one prior, fitted three ways, side by side.
+
+:func:`compare` fits the MLE by EM, the MAP by EM under the prior (MAP-EM), the
+MAP by PyMC (from the EM estimates), and the posterior by nutpie (chains
+started at MAP-EM), relabels the draws to EM's labels, computes diagnostics
+and the pointwise log-likelihood of every draw, and times every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import em
+from em import EMResult, GMMParams, GMMPrior
+from em._validation import check_data, check_n_components
+from gmm_pp.config import SamplerConfig
+from gmm_pp.diagnostics import Diagnostics, diagnose
+from gmm_pp.inference import MAPResult, find_map, sample_posterior
+from gmm_pp.model import get_model
+from gmm_pp.relabel import align_params, relabel_draws
+
+__all__ = ["Comparison", "compare", "pointwise_log_likelihood"]
+
+_FORMAT_VERSION = 1
+
+
+def pointwise_log_likelihood(X, weights, means, variances, *, chunk: int = 256) -> np.ndarray:
+    """``log p(x_i | draw)`` for every draw and point.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    weights : ndarray of shape (..., K)
+    means : ndarray of shape (..., K, d)
+    variances : ndarray of shape (..., K)
+
+    Returns
+    -------
+    ndarray of shape (..., n_samples)
+    """
+    batch = weights.shape[:-1]
+    k = weights.shape[-1]
+    d = X.shape[1]
+    w = weights.reshape(-1, k)
+    m = means.reshape(-1, k, d)
+    v = variances.reshape(-1, k)
+    out = np.empty((w.shape[0], X.shape[0]))
+    for a in range(0, w.shape[0], chunk):
+        s = slice(a, a + chunk)
+        sq = np.einsum("sknd->snk", (X[None, None] - m[s, :, None, :]) ** 2)
+        logc = np.log(w[s])[:, None, :] - 0.5 * d * np.log(2 * np.pi * v[s])[:, None, :]
+        logc = logc - 0.5 * sq / v[s][:, None, :]
+        peak = logc.max(axis=2, keepdims=True)
+        out[s] = (peak + np.log(np.exp(logc - peak).sum(axis=2, keepdims=True)))[..., 0]
+    return out.reshape(*batch, X.shape[0])
+
+
+def _versions() -> dict[str, str]:
+    names = ("gmm-pp", "numpy", "scipy", "pymc", "pytensor", "nutpie", "arviz", "xarray")
+    out = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+@dataclass
+class Comparison:
+    """EM (MLE), MAP-EM, PyMC's MAP and the posterior of one data set.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    prior : GMMPrior
+        The resolved prior shared by MAP-EM, PyMC's MAP and the posterior.
+    mle : EMResult
+        EM without a prior: the maximum-likelihood estimate, with its trace.
+    map_em : EMResult
+        EM under the prior, started at the MLE: the MAP by EM.
+    pymc_map : MAPResult
+        ``pm.find_MAP`` of the PyMC model, started at the EM estimates.
+    posterior : xarray.DataTree
+        Groups ``posterior`` (weights, means, variances in the data's units,
+        relabelled to the MLE's labels), ``sample_stats``, ``log_likelihood``
+        (``obs``: chain x draw x point) and ``observed_data``.
+    diagnostics : Diagnostics
+    timings : dict
+        Wall seconds per step.
+    truth : GMMParams or None
+        The simulating parameters, relabelled to the MLE's labels.
+    seed : int or None
+    sampler : SamplerConfig
+    versions : dict
+    """
+
+    X: np.ndarray
+    prior: GMMPrior
+    mle: EMResult
+    map_em: EMResult
+    pymc_map: MAPResult
+    posterior: xr.DataTree
+    diagnostics: Diagnostics
+    timings: dict[str, float]
+    truth: GMMParams | None = None
+    seed: int | None = None
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    versions: dict[str, str] = field(default_factory=_versions)
+
+    @property
+    def n_components(self) -> int:
+        """Number of components K."""
+        return self.mle.params.n_components
+
+    def draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Posterior draws (chain, draw, ...) of weights, means and variances."""
+        post = self.posterior["posterior"]
+        return post["weights"].values, post["means"].values, post["variances"].values
+
+    def draw_log_likelihood(self) -> np.ndarray:
+        """Total log-likelihood of every draw, shape (chain, draw)."""
+        return self.posterior["log_likelihood"]["obs"].values.sum(axis=-1)
+
+    def table(self):
+        """One row per parameter: truth, EM, MAP-EM, PyMC MAP, posterior mean, sd, 94% interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``parameter, truth, em, map_em, map_pymc, post_mean, post_sd,
+            eti94_lower, eti94_upper`` (the equal-tailed 3% and 97% quantiles).
+        """
+        import pandas as pd
+
+        w, m, v = self.draws()
+        rows = []
+        k, d = m.shape[-2:]
+
+        def add(name, idx, attr, draws):
+            flat = draws.reshape(-1)
+            rows.append(
+                {
+                    "parameter": name,
+                    "truth": np.nan if self.truth is None else getattr(self.truth, attr)[idx],
+                    "em": getattr(self.mle.params, attr)[idx],
+                    "map_em": getattr(self.map_em.params, attr)[idx],
+                    "map_pymc": getattr(self.pymc_map.params, attr)[idx],
+                    "post_mean": flat.mean(),
+                    "post_sd": flat.std(ddof=1),
+                    "eti94_lower": np.quantile(flat, 0.03),
+                    "eti94_upper": np.quantile(flat, 0.97),
+                }
+            )
+
+        for j in range(k):
+            add(f"weight[{j}]", j, "weights", w[..., j])
+        for j in range(k):
+            for c in range(d):
+                add(f"mean[{j},{c}]", (j, c), "means", m[..., j, c])
+        for j in range(k):
+            add(f"variance[{j}]", j, "variances", v[..., j])
+        return pd.DataFrame(rows)
+
+    # -- persistence ---------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Everything but the data and the posterior, as plain values."""
+        return {
+            "format_version": _FORMAT_VERSION,
+            "prior": self.prior.to_dict(),
+            "mle": self.mle.to_dict(),
+            "map_em": self.map_em.to_dict(),
+            "pymc_map": self.pymc_map.to_dict(),
+            "diagnostics": self.diagnostics.to_dict(),
+            "timings": self.timings,
+            "truth": None if self.truth is None else self.truth.to_dict(),
+            "seed": self.seed,
+            "sampler": self.sampler.to_dict(),
+            "versions": self.versions,
+        }
+
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write ``comparison.json``, ``data.npy`` and ``posterior.nc`` to ``directory``.
+
+        Written to a temporary folder first and renamed into place: an error
+        never leaves a half-written comparison.  An existing non-empty folder is
+        replaced only with ``overwrite=True``.
+
+        Returns
+        -------
+        Path
+        """
+        target = Path(directory)
+        if target.exists() and any(target.iterdir()) and not overwrite:
+            raise FileExistsError(
+                f"directory: {str(target)!r} exists and is not empty; choose another or "
+                "pass overwrite=True"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        try:
+            (tmp / "comparison.json").write_text(json.dumps(self.to_dict(), indent=1))
+            np.save(tmp / "data.npy", self.X)
+            self.posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
+            if target.exists():
+                old = target.with_name(f".{target.name}.old-{os.getpid()}")
+                target.rename(old)
+                tmp.rename(target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Comparison:
+        """Read a comparison written by :meth:`save`."""
+        directory = Path(directory)
+        path = directory / "comparison.json"
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"directory: no comparison.json in {str(directory)!r}; "
+                "point to a folder written by Comparison.save or 'gmm-pp fit --out'"
+            )
+        data = json.loads(path.read_text())
+        import arviz as az
+
+        posterior = az.from_netcdf(directory / "posterior.nc")
+        posterior.load()
+        return cls(
+            X=np.load(directory / "data.npy"),
+            prior=GMMPrior.from_dict(data["prior"]),
+            mle=EMResult.from_dict(data["mle"]),
+            map_em=EMResult.from_dict(data["map_em"]),
+            pymc_map=MAPResult.from_dict(data["pymc_map"]),
+            posterior=posterior,
+            diagnostics=Diagnostics.from_dict(data["diagnostics"]),
+            timings=data["timings"],
+            truth=None if data["truth"] is None else GMMParams.from_dict(data["truth"]),
+            seed=data["seed"],
+            sampler=SamplerConfig(**data["sampler"]),
+            versions=data["versions"],
+        )
+
+
+def _posterior_tree(X, trace, scaling, reference: GMMParams):
+    post = trace["posterior"]
+    w = post["weights"].values
+    m = post["means"].values * scaling.scale + scaling.shift
+    v = (np.sqrt(post["variances"].values) * scaling.scale) ** 2
+    relabelled = relabel_draws(w, m, v, reference.means)
+    chains, draws, k = w.shape
+    d = m.shape[-1]
+    coords = {
+        "chain": np.arange(chains),
+        "draw": np.arange(draws),
+        "component": np.arange(k),
+        "feature": np.arange(d),
+        "point": np.arange(X.shape[0]),
+    }
+    posterior = xr.Dataset(
+        {
+            "weights": (("chain", "draw", "component"), relabelled.weights),
+            "means": (("chain", "draw", "component", "feature"), relabelled.means),
+            "variances": (("chain", "draw", "component"), relabelled.variances),
+            "permutation": (("chain", "draw", "component"), relabelled.permutations),
+        },
+        coords={k_: coords[k_] for k_ in ("chain", "draw", "component", "feature")},
+    )
+    loglik = pointwise_log_likelihood(X, relabelled.weights, relabelled.means, relabelled.variances)
+    stats = trace["sample_stats"].to_dataset()
+    keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
+    tree = xr.DataTree.from_dict(
+        {
+            "posterior": posterior,
+            "sample_stats": stats[keep],
+            "log_likelihood": xr.Dataset(
+                {"obs": (("chain", "draw", "point"), loglik)},
+                coords={k_: coords[k_] for k_ in ("chain", "draw", "point")},
+            ),
+            "observed_data": xr.Dataset(
+                {"obs": (("point", "feature"), X)},
+                coords={k_: coords[k_] for k_ in ("point", "feature")},
+            ),
+        }
+    )
+    raw = (w, m, v)
+    return tree, raw, relabelled
+
+
+def compare(
+    X,
+    n_components: int,
+    *,
+    prior: GMMPrior | None = None,
+    sampler: SamplerConfig | None = None,
+    seed: int | None = None,
+    truth: GMMParams | None = None,
+    n_init: int | None = None,
+    map_starts: int = 1,
+    em_tol: float = 1e-12,
+) -> Comparison:
+    """Fit the MLE, MAP-EM, PyMC's MAP and the posterior of one data set.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    n_components : int
+    prior : GMMPrior, optional
+        Default ``GMMPrior()``, scaled to the data.
+    sampler : SamplerConfig, optional
+        Draws, tuning, chains, target_accept; default ``SamplerConfig()``.
+    seed : int, optional
+        One seed for everything (EM restarts, the sampler); same seed, same numbers.
+    truth : GMMParams, optional
+        The simulating parameters, when known (relabelled to EM's labels).
+    n_init : int, optional
+        EM restarts (default 5).
+    map_starts : int, default 1
+        PyMC MAP starts: the MLE, then the next-best EM restarts.
+    em_tol : float, default 1e-12
+        EM's relative tolerance here: tighter than ``em.fit``'s default, since the
+        estimates are compared with each other and with PyMC's MAP.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import gmm_pp, em
+    >>> X, _ = gmm_pp.simulate(gmm_pp.data.DEMO_TRUTH, 300, seed=0)  # doctest: +SKIP
+    >>> comp = gmm_pp.compare(X, 3, seed=0)  # doctest: +SKIP
+    >>> print(comp.table())  # doctest: +SKIP
+    """
+    X = check_data(X)
+    k = check_n_components(n_components, X.shape[0])
+    sampler = SamplerConfig() if sampler is None else sampler
+    if not isinstance(sampler, SamplerConfig):
+        raise TypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
+    if truth is not None and (truth.n_components != k or truth.n_features != X.shape[1]):
+        raise ValueError(
+            f"truth: expected {k} components and {X.shape[1]} features, got "
+            f"{truth.n_components} and {truth.n_features}"
+        )
+    if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
+        raise ValueError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
+    resolved = (GMMPrior() if prior is None else prior).resolve(X, k)
+    seq = np.random.SeedSequence(seed)
+    em_seed, sampler_seed = seq.spawn(2)
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    mle = em.fit(X, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
+    timings["em"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    map_em = em.fit(X, k, init=mle.params, prior=resolved, tol=em_tol)
+    timings["map_em"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    mm = get_model(*X.shape, k)
+    timings["model"] = time.perf_counter() - t
+
+    ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
+    starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
+    pymc_map = find_map(mm, X, resolved, starts)
+    pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
+    timings["map_pymc"] = pymc_map.seconds
+
+    t = time.perf_counter()
+    mm.nutpie_model()
+    timings["compile"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    trace, scaling = sample_posterior(
+        mm, X, resolved, map_em.params, sampler, int(sampler_seed.generate_state(1)[0])
+    )
+    timings["sample"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    tree, raw, relabelled = _posterior_tree(X, trace, scaling, mle.params)
+    divergences = int(tree["sample_stats"]["diverging"].values.sum())
+    diagnostics = diagnose(
+        raw,
+        (relabelled.weights, relabelled.means, relabelled.variances),
+        divergences,
+        relabelled.share_relabelled,
+    )
+    timings["diagnostics"] = time.perf_counter() - t
+    aligned_truth = None if truth is None else align_params(truth, mle.params)
+    return Comparison(
+        X=X,
+        prior=resolved,
+        mle=mle,
+        map_em=map_em,
+        pymc_map=pymc_map,
+        posterior=tree,
+        diagnostics=diagnostics,
+        timings=timings,
+        truth=aligned_truth,
+        seed=seed,
+        sampler=sampler,
+    )

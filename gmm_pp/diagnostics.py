@@ -1,0 +1,158 @@
+"""Convergence diagnostics computed by the project (nutpie prints none).
+
+R-hat (rank-normalised split), bulk and tail ESS (ArviZ's array functions),
+divergences, and the share of draws relabelled, with a warning that says what
+to do when R-hat > 1.01, ESS per chain < 100 or any transition diverged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+__all__ = ["Diagnostics", "SamplingWarning", "diagnose"]
+
+RHAT_MAX = 1.01
+ESS_PER_CHAIN_MIN = 100
+
+
+class SamplingWarning(UserWarning):
+    """The posterior sample may not be trustworthy."""
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Summary of the sampler's health, after relabelling unless said otherwise.
+
+    Attributes
+    ----------
+    rhat_max : float
+    rhat_max_before_relabelling : float
+    ess_bulk_min, ess_tail_min : float
+    divergences : int
+    share_relabelled : float
+        Fraction of draws whose labels were permuted to match EM.
+    chains, draws : int
+    per_parameter : dict
+        ``{name: {"rhat": ..., "ess_bulk": ..., "ess_tail": ...}}``.
+    problems : list of str
+        What is wrong, in words (empty when healthy).
+    """
+
+    rhat_max: float
+    rhat_max_before_relabelling: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    divergences: int
+    share_relabelled: float
+    chains: int
+    draws: int
+    per_parameter: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem was found."""
+        return not self.problems
+
+    def to_dict(self) -> dict:
+        """Plain values, for JSON."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Diagnostics:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
+
+
+def _flat_params(weights, means, variances) -> dict[str, np.ndarray]:
+    """(chain, draw) arrays per scalar parameter."""
+    out = {}
+    k = weights.shape[-1]
+    d = means.shape[-1]
+    for j in range(k):
+        out[f"weight[{j}]"] = weights[..., j]
+        for c in range(d):
+            out[f"mean[{j},{c}]"] = means[..., j, c]
+        out[f"variance[{j}]"] = variances[..., j]
+    return out
+
+
+def _rhat(x: np.ndarray) -> float:
+    import arviz as az
+
+    if x.shape[0] < 2 or np.ptp(x) == 0:
+        return float("nan")
+    return float(az.rhat(x, chain_axis=0, draw_axis=1))
+
+
+def _ess(x: np.ndarray, method: str) -> float:
+    import arviz as az
+
+    if np.ptp(x) == 0:
+        return float("nan")
+    # Tail ESS: the smaller ESS of the 5% and 95% quantiles (Vehtari et al., 2021).
+    prob = (0.05, 0.95) if method == "tail" else None
+    return float(az.ess(x, method=method, prob=prob, chain_axis=0, draw_axis=1))
+
+
+def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diagnostics:
+    """Diagnostics of a sample.
+
+    Parameters
+    ----------
+    raw, relabelled : tuple of arrays (weights, means, variances)
+        Shapes (chain, draw, K), (chain, draw, K, d), (chain, draw, K): the draws
+        as sampled and after relabelling.
+    divergences : int
+    share_relabelled : float
+
+    Returns
+    -------
+    Diagnostics
+        Warns with SamplingWarning when a threshold is crossed.
+    """
+    before = _flat_params(*raw)
+    after = _flat_params(*relabelled)
+    chains, draws = relabelled[0].shape[:2]
+    per = {
+        name: {"rhat": _rhat(x), "ess_bulk": _ess(x, "bulk"), "ess_tail": _ess(x, "tail")}
+        for name, x in after.items()
+    }
+    rhat_before = max((_rhat(x) for x in before.values()), default=float("nan"))
+    rhat_max = float(np.nanmax([p["rhat"] for p in per.values()]))
+    ess_bulk = float(np.nanmin([p["ess_bulk"] for p in per.values()]))
+    ess_tail = float(np.nanmin([p["ess_tail"] for p in per.values()]))
+    problems = []
+    if rhat_max > RHAT_MAX:
+        problems.append(
+            f"R-hat is {rhat_max:.3f} > {RHAT_MAX} after relabelling: chains disagree; "
+            "run more tuning and draws, or check for a multimodal posterior"
+        )
+    if ess_bulk / chains < ESS_PER_CHAIN_MIN or ess_tail / chains < ESS_PER_CHAIN_MIN:
+        problems.append(
+            f"ESS per chain is {min(ess_bulk, ess_tail) / chains:.0f} < {ESS_PER_CHAIN_MIN}: "
+            "run more draws"
+        )
+    if divergences:
+        problems.append(
+            f"{divergences} divergent transitions: raise target_accept (e.g. 0.95) "
+            "or use a more informative prior"
+        )
+    result = Diagnostics(
+        rhat_max=rhat_max,
+        rhat_max_before_relabelling=float(rhat_before),
+        ess_bulk_min=ess_bulk,
+        ess_tail_min=ess_tail,
+        divergences=int(divergences),
+        share_relabelled=float(share_relabelled),
+        chains=int(chains),
+        draws=int(draws),
+        per_parameter=per,
+        problems=problems,
+    )
+    if problems:
+        warnings.warn("; ".join(problems), SamplingWarning, stacklevel=2)
+    return result

@@ -1,0 +1,215 @@
+"""The Bayesian fits of the PyMC model: its MAP (``pm.find_MAP``) and posterior (nutpie).
+
+Both work on the standardised data of :mod:`gmm_pp.model` and report in the
+data's units.  nutpie's compiled model is built once per shape and process and
+reused for every data set through ``with_data``; chains start at a given point
+(the MAP-EM estimate), set through the compiled model's initial-point function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from em import GMMParams, GMMPrior, score_samples
+from em._scaling import Scaling
+from gmm_pp.config import SamplerConfig
+from gmm_pp.model import MixtureModel
+
+__all__ = ["MAPResult", "MAPWarning", "find_map", "sample_posterior"]
+
+#: Two component means closer than this (in units of the data's sd) are one point:
+#: the all-means-equal saddle of the mixture likelihood.
+_DISTINCT_MEANS = 1e-3
+
+
+#: Converge tightly: the MAP is checked against MAP-EM to 1e-4 in every parameter.
+_LBFGS_OPTIONS = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 20000}
+
+
+class MAPWarning(UserWarning):
+    """The optimiser failed or stopped at a saddle (components not distinct)."""
+
+
+@dataclass(frozen=True)
+class MAPResult:
+    """PyMC's MAP in the data's units.
+
+    Attributes
+    ----------
+    params : GMMParams
+    objective : float
+        Log-likelihood + log prior at ``params`` (data units), comparable with
+        MAP-EM's objective.
+    success : bool
+        The optimiser reported success and the components are distinct.
+    message : str
+    n_starts : int
+        Starts tried; the best valid one is kept.
+    seconds : float
+    """
+
+    params: GMMParams
+    objective: float
+    success: bool
+    message: str
+    n_starts: int
+    seconds: float
+
+    def to_dict(self) -> dict:
+        """Plain values, for JSON."""
+        return {
+            "params": self.params.to_dict(),
+            "objective": self.objective,
+            "success": self.success,
+            "message": self.message,
+            "n_starts": self.n_starts,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> MAPResult:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**data, "params": GMMParams.from_dict(data["params"])})
+
+
+def _min_separation(means: np.ndarray) -> float:
+    k = means.shape[0]
+    if k < 2:
+        return np.inf
+    diff = means[:, None, :] - means[None, :, :]
+    dist = np.sqrt(np.einsum("ijd->ij", diff**2))
+    return float(dist[np.triu_indices(k, 1)].min())
+
+
+def find_map(
+    mm: MixtureModel,
+    X: np.ndarray,
+    prior: GMMPrior,
+    starts: list[GMMParams],
+) -> MAPResult:
+    """``pm.find_MAP`` (L-BFGS-B, no jitter) from each start; the best valid optimum.
+
+    Parameters
+    ----------
+    mm : MixtureModel
+        The model for ``X``'s shape.
+    X : ndarray of shape (n_samples, n_features)
+    prior : GMMPrior
+        Resolved.
+    starts : list of GMMParams
+        Starting points in the data's units (the EM estimates).
+
+    Returns
+    -------
+    MAPResult
+        Warns with MAPWarning when no start reached a valid optimum.
+    """
+    t0 = time.perf_counter()
+    values, scaling, _ = mm.prepare(X, prior)
+    mm.set_data(values)
+    best: tuple[float, GMMParams, bool, str] | None = None
+    for start in starts:
+        w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            dt = pm.find_MAP(
+                model=mm.model,
+                initvals=mm.point((w, m, v)),
+                jitter=False,
+                method="L-BFGS-B",
+                return_inferencedata=True,
+                progressbar=False,
+                options=_LBFGS_OPTIONS,
+            )
+        post = dt["posterior"]
+        point = {name: post[name].values[0, 0] for name in ("weights", "means", "variances")}
+        opt = dt["optimizer_result"]
+        success = bool(opt["success"].values)
+        message = str(opt["message"].values)
+        if _min_separation(point["means"]) < _DISTINCT_MEANS:
+            success = False
+            message = "stopped where component means coincide (a saddle of the mixture)"
+        params = mm.params_from_scaled(point, scaling)
+        objective = float(np.sum(score_samples(X, params)) + prior.log_prob(params))
+        candidate = (objective, params, success, message)
+        if best is None or (success, objective) > (best[2], best[0]):
+            best = candidate
+    objective, params, success, message = best
+    if not success:
+        warnings.warn(
+            f"PyMC's MAP is not a valid optimum ({message}); start it from an EM estimate "
+            "or try more starts",
+            MAPWarning,
+            stacklevel=2,
+        )
+    return MAPResult(params, objective, success, message, len(starts), time.perf_counter() - t0)
+
+
+def _flat_start(mm: MixtureModel, compiled, point: dict[str, np.ndarray]) -> np.ndarray:
+    """The start in nutpie's flat unconstrained layout."""
+    names, slices, _ = compiled.shape_info
+    flat = np.empty(compiled.n_dim)
+    for name, sl in zip(names, slices, strict=False):
+        if name in point and sl.stop <= compiled.n_dim:
+            flat[sl] = np.ravel(point[name])
+    return flat
+
+
+def sample_posterior(
+    mm: MixtureModel,
+    X: np.ndarray,
+    prior: GMMPrior,
+    start: GMMParams,
+    config: SamplerConfig,
+    seed: int,
+) -> tuple[xr.DataTree, Scaling]:
+    """Sample the posterior with nutpie, every chain started at ``start``.
+
+    Parameters
+    ----------
+    mm : MixtureModel
+    X : ndarray of shape (n_samples, n_features)
+    prior : GMMPrior
+        Resolved.
+    start : GMMParams
+        Where every chain starts (data units), normally the MAP-EM estimate.
+    config : SamplerConfig
+    seed : int
+
+    Returns
+    -------
+    trace : xarray.DataTree
+        nutpie's trace in scaled units (groups ``posterior``, ``sample_stats``).
+    scaling : Scaling
+        To map the draws back to the data's units.
+    """
+    import nutpie
+
+    values, scaling, _ = mm.prepare(X, prior)
+    compiled = mm.nutpie_model()
+    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
+    flat = _flat_start(mm, compiled, mm.unconstrained((w, m, v)))
+
+    def initial_point(_seed) -> np.ndarray:
+        return flat.copy()
+
+    ready = dataclasses.replace(compiled.with_data(**values), initial_point_func=initial_point)
+    trace = nutpie.sample(
+        ready,
+        draws=config.draws,
+        tune=config.tune,
+        chains=config.chains,
+        cores=config.cores,
+        seed=seed,
+        target_accept=config.target_accept,
+        progress_bar=config.progress,
+        save_warmup=False,
+    )
+    return trace, scaling

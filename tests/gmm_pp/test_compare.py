@@ -1,0 +1,148 @@
+"""The comparison: MAP agreement, posterior calibration, diagnostics, persistence."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import em
+import gmm_pp
+from gmm_pp.config import SamplerConfig
+
+
+def test_pymc_map_agrees_with_map_em(comparison):
+    """Both maximise the same density: every parameter agrees to 1e-4 relative.
+
+    Relative to the parameter itself, or for a mean to the data's spread (a mean
+    near 0 has no meaningful relative error).
+    """
+    pm_map, em_map = comparison.pymc_map.params, comparison.map_em.params
+    assert comparison.pymc_map.success
+    spread = comparison.X.std(axis=0)
+    assert_allclose(pm_map.weights, em_map.weights, rtol=1e-4)
+    assert np.all(
+        np.abs(pm_map.means - em_map.means) <= 1e-4 * np.maximum(np.abs(em_map.means), spread)
+    )
+    assert_allclose(pm_map.variances, em_map.variances, rtol=1e-4)
+    assert comparison.pymc_map.objective == pytest.approx(comparison.map_em.objective, rel=1e-8)
+
+
+def test_truth_inside_intervals_and_estimates_inside_bulk(comparison):
+    table = comparison.table()
+    assert len(table) == 3 + 6 + 3
+    inside = (table.truth >= table.eti94_lower) & (table.truth <= table.eti94_upper)
+    # Each 94% interval holds the truth with probability 0.94; for 12 parameters
+    # at most 2 misses has probability 0.96 under correct calibration (seed fixed).
+    assert (~inside).sum() <= 2, table[~inside]
+    z_truth = np.abs(table.truth - table.post_mean) / table.post_sd
+    assert (z_truth < 4).all(), table
+    for column in ("em", "map_em", "map_pymc"):
+        z = np.abs(table[column] - table.post_mean) / table.post_sd
+        assert (z < 3).all(), (column, table)
+
+
+def test_diagnostics_healthy_after_relabelling(comparison):
+    diag = comparison.diagnostics
+    assert diag.rhat_max <= 1.01
+    assert diag.ess_bulk_min / diag.chains >= 100
+    assert diag.divergences == 0
+    assert 0.0 <= diag.share_relabelled <= 1.0
+    assert diag.ok
+
+
+def test_pointwise_log_likelihood_is_kept_and_correct(comparison):
+    ll = comparison.posterior["log_likelihood"]["obs"].values
+    assert ll.shape == (4, 500, 300)
+    w, m, v = comparison.draws()
+    for c, s in ((0, 0), (3, 499), (2, 250)):
+        p = em.GMMParams(w[c, s], m[c, s], v[c, s])
+        assert_allclose(ll[c, s], p.score_samples(comparison.X), rtol=1e-10)
+    # The draws' log-likelihood sits below the EM maximum.
+    assert comparison.draw_log_likelihood().max() <= comparison.mle.log_likelihood + 1e-6
+
+
+def test_pointwise_log_likelihood_matches_pymc(comparison):
+    """Our numpy log-likelihood equals pm.compute_log_likelihood on the same draws."""
+    import pymc as pm
+    import xarray as xr
+
+    from gmm_pp.model import get_model
+
+    X = comparison.X
+    mm = get_model(*X.shape, 3)
+    values, scaling, _ = mm.prepare(X, comparison.prior)
+    mm.set_data(values)
+    w, m, v = (a[:, :5] for a in comparison.draws())
+    ws, ms, vs = scaling.to_scaled(w, m, v)
+    post = xr.Dataset(
+        {
+            "weights": (("chain", "draw", "component"), ws),
+            "means": (("chain", "draw", "component", "feature"), ms),
+            "variances": (("chain", "draw", "component"), vs),
+        }
+    )
+    tree = xr.DataTree.from_dict({"posterior": post})
+    out = pm.compute_log_likelihood(tree, model=mm.model, progressbar=False)
+    theirs = out["log_likelihood"]["obs"].values.reshape(4, 5, -1)
+    theirs = theirs - X.shape[1] * np.log(scaling.scale)
+    ours = comparison.posterior["log_likelihood"]["obs"].values[:, :5]
+    assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_same_seed_same_draws(comparison, sim_data, truth_2d, small_sampler):
+    again = gmm_pp.compare(sim_data, 3, sampler=small_sampler, seed=3, truth=truth_2d)
+    for a, b in zip(again.draws(), comparison.draws(), strict=True):
+        assert np.array_equal(a, b)
+    assert again.mle.params.allclose(comparison.mle.params, rtol=0)
+
+
+def test_save_load_round_trip(comparison, tmp_path):
+    out = comparison.save(tmp_path / "cmp")
+    loaded = gmm_pp.Comparison.load(out)
+    assert loaded.mle.params.allclose(comparison.mle.params, rtol=0)
+    assert np.array_equal(loaded.mle.trace.log_likelihood, comparison.mle.trace.log_likelihood)
+    assert loaded.pymc_map.params.allclose(comparison.pymc_map.params, rtol=0)
+    assert loaded.diagnostics == comparison.diagnostics
+    assert loaded.truth.allclose(comparison.truth, rtol=0)
+    for a, b in zip(loaded.draws(), comparison.draws(), strict=True):
+        assert np.array_equal(a, b)
+    assert loaded.table().equals(comparison.table())
+    with pytest.raises(FileExistsError, match="exists and is not empty"):
+        comparison.save(out)
+    comparison.save(out, overwrite=True)
+
+
+def test_bad_input_rejected_before_pymc(monkeypatch, sim_data):
+    import gmm_pp.comparison as c
+
+    def boom(*args, **kwargs):
+        raise AssertionError("PyMC must not be reached")
+
+    monkeypatch.setattr(c, "get_model", boom)
+    bad = sim_data.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match="row 7, column 1"):
+        gmm_pp.compare(bad, 3)
+    with pytest.raises(ValueError, match="n_components"):
+        gmm_pp.compare(sim_data, 0)
+    with pytest.raises(ValueError, match="draws: expected an integer >= 1"):
+        gmm_pp.compare(sim_data, 3, sampler=SamplerConfig(draws=0))
+
+
+def test_map_from_the_saddle_is_flagged(comparison):
+    from gmm_pp.inference import MAPWarning, find_map
+    from gmm_pp.model import get_model
+
+    X = comparison.X
+    center = X.mean(axis=0)
+    saddle = em.GMMParams([1 / 3] * 3, np.tile(center, (3, 1)), [X.var()] * 3)
+    with pytest.warns(MAPWarning, match="saddle"):
+        result = find_map(get_model(*X.shape, 3), X, comparison.prior, [saddle])
+    assert not result.success
+
+
+def test_config_record_is_frozen():
+    cfg = SamplerConfig()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.draws = 10
