@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import em
 from gmm_pp import __version__
+from gmm_pp.config import SamplerConfig
 from gmm_pp.data import DEMO_TRUTH, DataError, load_data, simulate
 
 __all__ = ["main"]
@@ -32,6 +33,13 @@ class _Parser(argparse.ArgumentParser):
         raise _UsageError(f"{message} (see '{self.prog} --help')")
 
 
+FIT_EXAMPLES = """\
+examples:
+  gmm-pp fit data.csv -k 3 --out fits/data
+  gmm-pp fit faithful -k 2 --draws 2000 --seed 1 --out fits/faithful
+  gmm-pp fit data.npy -k 2 --weight-concentration 2 --target-accept 0.95 --out fits/run2
+"""
+
 EM_EXAMPLES = """\
 examples:
   gmm-pp em data.csv -k 3
@@ -43,7 +51,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="gmm-pp",
         description="Fit spherical Gaussian mixtures by EM (MLE), MAP and posterior.",
-        epilog="examples:\n  gmm-pp em data.csv -k 3\n  gmm-pp demo",
+        epilog="examples:\n  gmm-pp em data.csv -k 3\n  gmm-pp fit faithful -k 2 --out fits\n"
+        "  gmm-pp demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gmm-pp {__version__}")
@@ -83,6 +92,79 @@ def _build_parser() -> argparse.ArgumentParser:
     p_em.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_em.set_defaults(func=_cmd_em)
 
+    p_fit = sub.add_parser(
+        "fit",
+        help="fit EM, MAP and the posterior and save the comparison",
+        description=(
+            "Fit the maximum-likelihood mixture (EM), the MAP (EM with the prior, and "
+            "PyMC's find_MAP) and the posterior (PyMC, nutpie), and save them to --out."
+        ),
+        epilog=FIT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_fit.add_argument(
+        "data", metavar="DATA", help="CSV or .npy file, or a bundled data set: " + _bundled()
+    )
+    p_fit.add_argument(
+        "-k", "--components", type=int, required=True, metavar="K", help="number of components"
+    )
+    p_fit.add_argument("--out", required=True, metavar="DIR", help="folder for the comparison")
+    p_fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    p_fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    defaults = SamplerConfig()
+    p_fit.add_argument(
+        "--draws",
+        type=int,
+        default=defaults.draws,
+        help=f"posterior draws per chain (default {defaults.draws})",
+    )
+    p_fit.add_argument(
+        "--tune",
+        type=int,
+        default=defaults.tune,
+        help=f"tuning steps per chain (default {defaults.tune})",
+    )
+    p_fit.add_argument(
+        "--chains", type=int, default=defaults.chains, help=f"chains (default {defaults.chains})"
+    )
+    p_fit.add_argument(
+        "--target-accept",
+        type=float,
+        default=defaults.target_accept,
+        help=f"NUTS target acceptance (default {defaults.target_accept})",
+    )
+    prior = em.GMMPrior()
+    p_fit.add_argument(
+        "--weight-concentration",
+        type=float,
+        default=prior.weight_concentration,
+        metavar="ALPHA",
+        help="Dirichlet concentration of the weights, >= 1 (default 1)",
+    )
+    p_fit.add_argument(
+        "--mean-precision",
+        type=float,
+        default=prior.mean_precision,
+        metavar="KAPPA0",
+        help="prior precision of a mean relative to its component (default 0.01)",
+    )
+    p_fit.add_argument(
+        "--variance-shape",
+        type=float,
+        default=None,
+        metavar="A",
+        help="inverse-gamma shape of the variances (default (d + 2) / 2)",
+    )
+    p_fit.add_argument(
+        "--variance-scale",
+        type=float,
+        default=None,
+        metavar="B",
+        help="inverse-gamma scale, in squared data units (default data variance / (2 K^(2/d)))",
+    )
+    p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
+    p_fit.set_defaults(func=_cmd_fit)
+
     p_demo = sub.add_parser(
         "demo",
         help="simulate a 2-D three-component data set and fit it",
@@ -97,6 +179,83 @@ def _build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--quiet", action="store_true", help="print only the fit")
     p_demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _bundled() -> str:
+    from gmm_pp.datasets import DATASETS
+
+    return ", ".join(sorted(DATASETS))
+
+
+def _load(name: str):
+    from pathlib import Path
+
+    from gmm_pp.datasets import DATASETS, load_dataset
+
+    if not Path(name).exists() and name in DATASETS:
+        return load_dataset(name)
+    return load_data(name)
+
+
+def _progress(args, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_fit(args) -> int:
+    from pathlib import Path
+
+    X = _load(args.data)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out: {str(out)!r} is a file; give a folder")
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise ValueError(
+            f"--out: {str(out)!r} exists and is not empty; choose another folder or "
+            "pass --overwrite"
+        )
+    prior = em.GMMPrior(
+        weight_concentration=args.weight_concentration,
+        mean_precision=args.mean_precision,
+        variance_shape=args.variance_shape,
+        variance_scale=args.variance_scale,
+    )
+    sampler = SamplerConfig(
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        target_accept=args.target_accept,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+    _progress(
+        args,
+        f"fitting {X.shape[0]} points, d = {X.shape[1]}, K = {args.components}: "
+        "EM, MAP-EM, PyMC MAP, posterior (the first fit of a shape compiles the model)",
+    )
+    from gmm_pp.comparison import compare
+
+    comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
+    comparison.save(out, overwrite=args.overwrite)
+    print(_format_comparison(comparison))
+    _progress(args, f"saved to {out}")
+    return EXIT_OK
+
+
+def _format_comparison(comparison) -> str:
+    table = comparison.table().drop(columns="truth" if comparison.truth is None else [])
+    d = comparison.diagnostics
+    lines = [
+        table.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        "",
+        f"EM log-likelihood {comparison.mle.log_likelihood:.4f} in {comparison.mle.n_iter} "
+        f"iterations; MAP-EM objective {comparison.map_em.objective:.4f}; PyMC MAP "
+        f"{'ok' if comparison.pymc_map.success else 'FAILED'}",
+        f"posterior: {d.chains} chains x {d.draws} draws, R-hat max {d.rhat_max:.3f}, "
+        f"ESS bulk min {d.ess_bulk_min:.0f}, tail min {d.ess_tail_min:.0f}, "
+        f"{d.divergences} divergences, {100 * d.share_relabelled:.1f}% of draws relabelled",
+        "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in comparison.timings.items()),
+    ]
+    return "\n".join(lines)
 
 
 def _fit_summary(result: em.EMResult, *, seed) -> dict:
@@ -145,7 +304,7 @@ def _format_table(summary: dict) -> str:
 
 
 def _cmd_em(args) -> int:
-    X = load_data(args.data)
+    X = _load(args.data)
     result = em.fit(
         X,
         args.components,

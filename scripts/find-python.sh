@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Print the path of a Python >= 3.12: $PYTHON, then python3.13/python3.12/python3
-# on PATH, then pyenv's installed versions. Exit 1 with a message when none.
+# Print the path of a Python >= 3.12: $PYTHON, then 3.12 (the version the stack was
+# checked on) on PATH or under pyenv, then newer ones. Exit 1 with a message when none.
 set -u
 ok() { "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; }
 candidates=()
 [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
-for name in python3.14 python3.13 python3.12 python3 python; do
+root="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
+command -v python3.12 >/dev/null 2>&1 && candidates+=("$(command -v python3.12)")
+for dir in $(ls -d "$root"/versions/3.12* 2>/dev/null | sort -rV); do
+    candidates+=("$dir/bin/python")
+done
+for name in python3 python3.13 python3.14 python; do
     command -v "$name" >/dev/null 2>&1 && candidates+=("$(command -v "$name")")
 done
-root="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
-for dir in $(ls -d "$root"/versions/3.1[2-9]* 2>/dev/null | sort -rV); do
+for dir in $(ls -d "$root"/versions/3.1[3-9]* 2>/dev/null | sort -rV); do
     candidates+=("$dir/bin/python")
 done
 for py in "${candidates[@]}"; do

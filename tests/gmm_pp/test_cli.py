@@ -105,3 +105,61 @@ def test_real_process_no_traceback(csv_file):
     assert bad.stdout == ""
     assert "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def sim_csv(tmp_path_factory, sim_data):
+    path = tmp_path_factory.mktemp("fit") / "sim.csv"
+    np.savetxt(path, sim_data, delimiter=",")
+    return path
+
+
+def test_fit_saves_a_loadable_comparison(sim_csv, tmp_path, capsys):
+    import gmm_pp
+
+    out = tmp_path / "run"
+    argv = [
+        "fit",
+        str(sim_csv),
+        "-k",
+        "3",
+        "--out",
+        str(out),
+        "--draws",
+        "200",
+        "--tune",
+        "200",
+        "--seed",
+        "5",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "post_mean" in captured.out and "R-hat" in captured.out
+    loaded = gmm_pp.Comparison.load(out)
+    assert loaded.sampler.draws == 200 and loaded.seed == 5
+    # An existing folder is never clobbered without --overwrite, and nothing is printed.
+    before = sorted(p.name for p in out.iterdir())
+    assert main(argv) == 1
+    err = capsys.readouterr()
+    assert err.out == "" and "exists and is not empty" in err.err
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_fit_rejects_bad_prior_in_one_line(sim_csv, tmp_path, capsys):
+    code = main(
+        [
+            "fit",
+            str(sim_csv),
+            "-k",
+            "3",
+            "--out",
+            str(tmp_path / "x"),
+            "--weight-concentration",
+            "0.5",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "weight_concentration: expected a finite number >= 1" in err[0]
+    assert not (tmp_path / "x").exists()
