@@ -158,6 +158,41 @@ class MixtureModel:
             )
         return self._cache["nutpie"]
 
+    def map_loss(self):
+        """``(f, order)``: the loss ``pm.find_MAP`` minimises, compiled once for this shape.
+
+        ``f(x) -> (loss, grad)`` takes the unconstrained variables raveled in
+        ``order`` (names, shapes); the loss is ``-logp`` without the Jacobian, and
+        it reads the model's ``pm.Data`` at call time, so it serves every data set.
+        """
+        if "map" not in self._cache:
+            from pymc.tuning.scipy_interface import scipy_optimize_funcs_from_loss
+
+            start = self.model.initial_point()
+            inputs = list(self.model.value_vars)
+            f_fused, _ = scipy_optimize_funcs_from_loss(
+                loss=-self.model.logp(jacobian=False),
+                inputs=inputs,
+                initial_point_dict=start,
+                use_grad=True,
+                use_hess=False,
+                use_hessp=False,
+            )
+            order = [(v.name, np.shape(start[v.name])) for v in inputs]
+            self._cache["map"] = (f_fused, order)
+        return self._cache["map"]
+
+    @staticmethod
+    def constrained(point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Inverse of :meth:`unconstrained`: natural parameters (scaled units)."""
+        z = np.append(point["weights_simplex__"], -np.sum(point["weights_simplex__"]))
+        w = np.exp(z - z.max())
+        return {
+            "weights": w / w.sum(),
+            "variances": np.exp(point["variances_log__"]),
+            "means": np.asarray(point["means"]),
+        }
+
     def params_from_scaled(self, point: dict, scaling: Scaling) -> GMMParams:
         """Natural parameters in scaled units -> GMMParams in the data's units."""
         return GMMParams(*scaling.from_scaled(point["weights"], point["means"], point["variances"]))

@@ -146,3 +146,51 @@ def test_config_record_is_frozen():
     cfg = SamplerConfig()
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.draws = 10
+
+
+def test_compiled_map_equals_pm_find_map(comparison):
+    """Our MAP (find_MAP's loss, compiled once) equals pm.find_MAP from the same start."""
+    import warnings
+
+    import pymc as pm
+
+    from gmm_pp.inference import _LBFGS_OPTIONS
+    from gmm_pp.model import get_model
+
+    X = comparison.X
+    mm = get_model(*X.shape, 3)
+    values, scaling, _ = mm.prepare(X, comparison.prior)
+    mm.set_data(values)
+    start = comparison.mle.params
+    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        dt = pm.find_MAP(
+            model=mm.model,
+            initvals=mm.point((w, m, v)),
+            jitter=False,
+            method="L-BFGS-B",
+            return_inferencedata=True,
+            progressbar=False,
+            options=_LBFGS_OPTIONS,
+        )
+    assert bool(dt["optimizer_result"]["success"].values)
+    post = dt["posterior"]
+    theirs = mm.params_from_scaled(
+        {name: post[name].values[0, 0] for name in ("weights", "means", "variances")}, scaling
+    )
+    ours = comparison.pymc_map.params
+    spread = X.std(axis=0)
+    assert_allclose(ours.weights, theirs.weights, rtol=1e-6)
+    assert np.all(np.abs(ours.means - theirs.means) <= 1e-6 * spread)
+    assert_allclose(ours.variances, theirs.variances, rtol=1e-6)
+
+
+def test_constrained_inverts_unconstrained():
+    from gmm_pp.model import MixtureModel
+
+    w, m, v = np.array([0.1, 0.6, 0.3]), np.arange(6.0).reshape(3, 2), np.array([0.5, 1.0, 2.0])
+    back = MixtureModel.constrained(MixtureModel.unconstrained((w, m, v)))
+    assert_allclose(back["weights"], w, rtol=1e-14)
+    assert_allclose(back["variances"], v, rtol=1e-14)
+    assert_allclose(back["means"], m, rtol=0)
