@@ -80,22 +80,29 @@ def _flat_params(weights, means, variances) -> dict[str, np.ndarray]:
     return out
 
 
-def _rhat(x: np.ndarray) -> float:
+def _stack(params: dict[str, np.ndarray]) -> np.ndarray:
+    """(chain, draw, parameter) array of every scalar parameter."""
+    return np.stack(list(params.values()), axis=-1)
+
+
+def _rhat(x: np.ndarray) -> np.ndarray:
+    """Rank-normalised split R-hat per parameter of a (chain, draw, parameter) array."""
     import arviz as az
 
-    if x.shape[0] < 2 or np.ptp(x) == 0:
-        return float("nan")
-    return float(az.rhat(x, chain_axis=0, draw_axis=1))
+    if x.shape[0] < 2:
+        return np.full(x.shape[-1], np.nan)
+    return np.asarray(az.rhat(x, chain_axis=0, draw_axis=1), dtype=np.float64)
 
 
-def _ess(x: np.ndarray, method: str) -> float:
+def _ess(x: np.ndarray, method: str) -> np.ndarray:
+    """Bulk or tail ESS per parameter of a (chain, draw, parameter) array."""
     import arviz as az
 
-    if np.ptp(x) == 0:
-        return float("nan")
     # Tail ESS: the smaller ESS of the 5% and 95% quantiles (Vehtari et al., 2021).
     prob = (0.05, 0.95) if method == "tail" else None
-    return float(az.ess(x, method=method, prob=prob, chain_axis=0, draw_axis=1))
+    return np.asarray(
+        az.ess(x, method=method, prob=prob, chain_axis=0, draw_axis=1), dtype=np.float64
+    )
 
 
 def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diagnostics:
@@ -114,14 +121,15 @@ def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diag
     Diagnostics
         Warns with SamplingWarning when a threshold is crossed.
     """
-    before = _flat_params(*raw)
     after = _flat_params(*relabelled)
     chains, draws = relabelled[0].shape[:2]
+    stacked = _stack(after)
+    rhat, bulk, tail = _rhat(stacked), _ess(stacked, "bulk"), _ess(stacked, "tail")
     per = {
-        name: {"rhat": _rhat(x), "ess_bulk": _ess(x, "bulk"), "ess_tail": _ess(x, "tail")}
-        for name, x in after.items()
+        name: {"rhat": float(rhat[i]), "ess_bulk": float(bulk[i]), "ess_tail": float(tail[i])}
+        for i, name in enumerate(after)
     }
-    rhat_before = max((_rhat(x) for x in before.values()), default=float("nan"))
+    rhat_before = float(np.nanmax(_rhat(_stack(_flat_params(*raw)))))
     rhat_max = float(np.nanmax([p["rhat"] for p in per.values()]))
     ess_bulk = float(np.nanmin([p["ess_bulk"] for p in per.values()]))
     ess_tail = float(np.nanmin([p["ess_tail"] for p in per.values()]))

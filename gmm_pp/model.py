@@ -168,7 +168,13 @@ class MixtureModel:
         if "map" not in self._cache:
             from pymc.tuning.scipy_interface import scipy_optimize_funcs_from_loss
 
-            start = self.model.initial_point()
+            k, d = self.n_components, self.n_features
+            # Shapes only (model.initial_point() would compile a function to tell us).
+            start = {
+                "weights_simplex__": np.zeros(k - 1),
+                "variances_log__": np.zeros(k),
+                "means": np.zeros((k, d)),
+            }
             inputs = list(self.model.value_vars)
             f_fused, _ = scipy_optimize_funcs_from_loss(
                 loss=-self.model.logp(jacobian=False),
@@ -177,6 +183,10 @@ class MixtureModel:
                 use_grad=True,
                 use_hess=False,
                 use_hessp=False,
+                # FAST_COMPILE (C thunks) measured 25 s cold, 1.6 s warm, 0.08 s per later
+                # data set; numba took 36 s cold, 2 s warm; the pure-Python linker 12 s
+                # cold but 1.9 s per data set.
+                compile_kwargs={"mode": "FAST_COMPILE"},
             )
             order = [(v.name, np.shape(start[v.name])) for v in inputs]
             self._cache["map"] = (f_fused, order)

@@ -8,6 +8,7 @@ together.
 
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -36,6 +37,20 @@ class Relabelled(NamedTuple):
     variances: np.ndarray
     permutations: np.ndarray
     share_relabelled: float
+
+
+#: Up to this K every permutation is tried at once for all draws (K! <= 720);
+#: beyond it, the Hungarian algorithm runs draw by draw.
+_ENUMERATE_UP_TO = 6
+
+
+def _best_by_enumeration(means: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Best permutation of every draw, shape (S, K), by trying all K! of them."""
+    k = reference.shape[0]
+    perms = np.array(list(itertools.permutations(range(k))), dtype=np.intp)  # (P, K)
+    dist = np.einsum("sjrd->sjr", (means[:, :, None, :] - reference[None, None]) ** 2)
+    cost = dist[:, np.arange(k)[None, :], perms].sum(axis=-1)  # (S, P)
+    return perms[np.argmin(cost, axis=1)]
 
 
 def best_permutation(means: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -73,15 +88,16 @@ def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
         )
     batch = w.shape[:-1]
     wf, mf, vf = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
-    perms = np.empty((wf.shape[0], k), dtype=np.intp)
     identity = np.arange(k)
+    if k <= _ENUMERATE_UP_TO:
+        perms = _best_by_enumeration(mf, ref)
+    else:
+        perms = np.array([best_permutation(mf[s], ref) for s in range(wf.shape[0])])
+    perms = perms.reshape(-1, k)
     out_w, out_m, out_v = np.empty_like(wf), np.empty_like(mf), np.empty_like(vf)
-    for s in range(wf.shape[0]):
-        perm = best_permutation(mf[s], ref) if k > 1 else identity
-        perms[s] = perm
-        out_w[s, perm] = wf[s]
-        out_m[s, perm] = mf[s]
-        out_v[s, perm] = vf[s]
+    np.put_along_axis(out_w, perms, wf, axis=1)
+    np.put_along_axis(out_v, perms, vf, axis=1)
+    np.put_along_axis(out_m, perms[:, :, None], mf, axis=1)
     moved = float(np.mean(np.any(perms != identity, axis=1))) if perms.size else 0.0
     return Relabelled(
         out_w.reshape(w.shape),

@@ -34,3 +34,14 @@ def test_align_params():
     ref = em.GMMParams([0.2, 0.3, 0.5], [[0.0], [5.0], [10.0]], [1.0, 2.0, 3.0])
     shuffled = ref.permute([2, 0, 1])
     assert align_params(shuffled, ref).allclose(ref, rtol=0)
+
+
+def test_enumeration_agrees_with_hungarian():
+    from gmm_pp.relabel import _best_by_enumeration, best_permutation
+
+    rng = np.random.default_rng(3)
+    ref = rng.normal(0, 3, (5, 2))
+    means = ref[None] + rng.normal(0, 2.0, (300, 5, 2))  # noisy: many non-trivial matches
+    fast = _best_by_enumeration(means, ref)
+    slow = np.array([best_permutation(m, ref) for m in means])
+    assert_array_equal(fast, slow)
