@@ -63,3 +63,17 @@ def test_simulate_is_reproducible():
     assert X.shape == (100, 2)
     assert_array_equal(X, X2)
     assert_array_equal(y, y2)
+
+
+def test_bundled_data_sets():
+    from gmm_pp import load_dataset
+
+    faithful = load_dataset("faithful")
+    # R's summary(faithful): n = 272, mean eruptions 3.487783, mean waiting 70.89706.
+    assert faithful.shape == (272, 2)
+    assert faithful.mean(axis=0) == pytest.approx([3.487783, 70.897059], abs=1e-6)
+    assert faithful[:, 1].min() == 43 and faithful[:, 1].max() == 96
+    course = load_dataset("course_example")
+    assert course[:, 0].tolist() == [0.2, -0.9, -1.0, 1.2, 1.8]
+    with pytest.raises(ValueError, match=r"name: expected one of \['course_example', 'faithful'\]"):
+        load_dataset("iris")
