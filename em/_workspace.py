@@ -17,19 +17,9 @@ import numpy as np
 from em._defaults import EXACT_DISTANCE_RATIO, EXP_FLOOR
 from em._parallel import column_blocks, map_blocks
 
-__all__ = ["Workspace", "design"]
+__all__ = ["Workspace"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
-
-
-def design(Z: np.ndarray) -> np.ndarray:
-    """``[Z, ||z||^2, 1]``, shape (n_samples, n_features + 2)."""
-    n, d = Z.shape
-    Za = np.empty((n, d + 2))
-    Za[:, :d] = Z
-    np.einsum("nd,nd->n", Z, Z, out=Za[:, d])
-    Za[:, d + 1] = 1.0
-    return Za
 
 
 class Workspace:
@@ -38,7 +28,7 @@ class Workspace:
     Parameters
     ----------
     Za : ndarray of shape (n_samples, n_features + 2)
-        The design from :func:`design`.
+        The design ``[z, ||z||^2, 1]`` from :meth:`em._scaling.Scaling.design`.
     n_components : int
     """
 
@@ -90,7 +80,7 @@ class Workspace:
         if variances is not None:
             self.refine(means, exact_components(mu_sq, variances))
         if scatter:
-            return math_sum(parts, k)
+            return _sum_blocks(parts, k)
         return None
 
     def refine(self, means: np.ndarray, components) -> None:
@@ -177,7 +167,7 @@ class Workspace:
         return out
 
 
-def math_sum(parts, k: int) -> np.ndarray:
+def _sum_blocks(parts, k: int) -> np.ndarray:
     """Sum per-block vectors of length ``k`` in block order."""
     out = np.zeros(k)
     for p in parts:

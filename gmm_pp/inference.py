@@ -154,7 +154,7 @@ def find_map(
     return MAPResult(params, objective, success, message, len(starts), time.perf_counter() - t0)
 
 
-def _flat_start(mm: MixtureModel, compiled, point: dict[str, np.ndarray]) -> np.ndarray:
+def _flat_start(compiled, point: dict[str, np.ndarray]) -> np.ndarray:
     """The start in nutpie's flat unconstrained layout."""
     names, slices, _ = compiled.shape_info
     flat = np.empty(compiled.n_dim)
@@ -197,7 +197,7 @@ def sample_posterior(
     values, scaling, _ = mm.prepare(X, prior)
     compiled = mm.nutpie_model()
     w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    flat = _flat_start(mm, compiled, mm.unconstrained((w, m, v)))
+    flat = _flat_start(compiled, mm.unconstrained((w, m, v)))
 
     def initial_point(_seed) -> np.ndarray:
         return flat.copy()
