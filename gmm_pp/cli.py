@@ -165,18 +165,40 @@ def _build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
     p_fit.set_defaults(func=_cmd_fit)
 
+    p_report = sub.add_parser(
+        "report",
+        help="re-render the report of a saved comparison, without refitting",
+        description="Write the HTML report of a comparison saved by 'gmm-pp fit'.",
+        epilog="examples:\n  gmm-pp report fits/faithful\n"
+        "  gmm-pp report fits/faithful --out /tmp/faithful-report",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_report.add_argument("dir", metavar="DIR", help="folder written by 'gmm-pp fit'")
+    p_report.add_argument(
+        "--out", metavar="OUT", default=None, help="report folder (default DIR/report)"
+    )
+    p_report.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p_report.add_argument("--seed", type=int, default=None, help="unused (no randomness)")
+    p_report.set_defaults(func=_cmd_report)
+
     p_demo = sub.add_parser(
         "demo",
-        help="simulate a 2-D three-component data set and fit it",
-        description="Simulate a 2-D data set from three components and fit it by EM.",
-        epilog="example:\n  gmm-pp demo --seed 3",
+        help="simulate a 2-D three-component data set, fit it three ways, write the report",
+        description=(
+            "Simulate 2-D data from three components, run the comparison (EM, MAP, "
+            "posterior) and write the HTML report to ./gmm-pp-demo/."
+        ),
+        epilog="examples:\n  gmm-pp demo\n  gmm-pp demo --seed 3 -n 200 --out /tmp/demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p_demo.add_argument(
         "-n", "--n-samples", type=int, default=500, help="points to simulate (default 500)"
     )
-    p_demo.add_argument("--quiet", action="store_true", help="print only the fit")
+    p_demo.add_argument(
+        "--out", default="gmm-pp-demo", metavar="DIR", help="report folder (default ./gmm-pp-demo)"
+    )
+    p_demo.add_argument("--quiet", action="store_true", help="print only the report's path")
     p_demo.set_defaults(func=_cmd_demo)
     return parser
 
@@ -236,8 +258,11 @@ def _cmd_fit(args) -> int:
 
     comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
     comparison.save(out, overwrite=args.overwrite)
+    from reports import write_report
+
+    index = write_report(comparison, out / "report")
     print(_format_comparison(comparison))
-    _progress(args, f"saved to {out}")
+    _progress(args, f"saved to {out}; report: {index}")
     return EXIT_OK
 
 
@@ -319,12 +344,39 @@ def _cmd_em(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from pathlib import Path
+
+    from gmm_pp.comparison import compare
+    from reports import write_report
+
     X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
-    result = em.fit(X, DEMO_TRUTH.n_components, seed=args.seed)
+    _progress(args, f"simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
+    _progress(
+        args,
+        "fitting EM, MAP-EM, PyMC MAP and the posterior "
+        "(the first run compiles the PyMC model: up to a minute)",
+    )
+    sampler = SamplerConfig(progress=sys.stderr.isatty() and not args.quiet)
+    comparison = compare(
+        X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
+    )
     if not args.quiet:
-        print(f"simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
-        print("EM fit (maximum likelihood):")
-    print(_format_table(_fit_summary(result, seed=args.seed)))
+        print(_format_comparison(comparison), file=sys.stderr)
+    index = write_report(comparison, Path(args.out), title="gmm-pp demo")
+    print(index.resolve())
+    return EXIT_OK
+
+
+def _cmd_report(args) -> int:
+    from pathlib import Path
+
+    from gmm_pp.comparison import Comparison
+    from reports import write_report
+
+    source = Path(args.dir)
+    comparison = Comparison.load(source)
+    index = write_report(comparison, Path(args.out) if args.out else source / "report")
+    print(index.resolve())
     return EXIT_OK
 
 

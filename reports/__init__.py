@@ -1,7 +1,11 @@
 """Figures and HTML reports comparing EM, MAP and posterior fits.
 
-Nothing here computes: every function draws finished results.  The figures
-and the report arrive with the comparison; importing this package is cheap.
+``reports.figdata`` computes every plotted number once from a finished
+comparison; ``reports.plots`` draws them (one function per figure, nothing
+computed, nothing shown); ``reports.html`` writes the page.  Importing this
+package loads neither matplotlib nor PyMC.
 """
 
-__all__: list[str] = []
+from reports.html import write_report
+
+__all__ = ["write_report"]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 
+os.environ.setdefault("PYTENSOR_FLAGS", "numba__fastmath=False")
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
 import em
+from gmm_pp.config import SamplerConfig
 
 settings.register_profile(
     "ci",
@@ -46,3 +49,30 @@ def course_example():
     params = em.GMMParams(weights=[0.5, 0.5], means=[-3.0, 2.0], variances=[4.0, 4.0])
     x = np.array([0.2, -0.9, -1.0, 1.2, 1.8])
     return params, x
+
+
+#: Few draws: the statistical tests below state tolerances that hold at this size.
+SMALL = SamplerConfig(draws=500, tune=500, chains=4, cores=2)
+
+
+@pytest.fixture(scope="session")
+def small_sampler():
+    return SMALL
+
+
+@pytest.fixture(scope="session")
+def sim_data(truth_2d):
+    X, _ = truth_2d.sample(300, seed=11)
+    return X
+
+
+@pytest.fixture(scope="session")
+def comparison(sim_data, truth_2d):
+    import gmm_pp
+
+    return gmm_pp.compare(sim_data, 3, sampler=SMALL, seed=3, truth=truth_2d)
+
+
+@pytest.fixture(scope="session")
+def rng():
+    return np.random.default_rng(2026)

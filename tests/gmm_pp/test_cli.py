@@ -83,10 +83,13 @@ def test_help_texts_show_examples(capsys):
         assert "example" in capsys.readouterr().out
 
 
-def test_demo_prints_a_fit(capsys):
-    assert main(["demo", "--seed", "2", "--quiet"]) == 0
-    out = capsys.readouterr().out
-    assert "log-likelihood" in out and "converged = True" in out
+def test_demo_writes_the_report(tmp_path, capsys):
+    # n = 300 keeps the data shape of the session's compiled model.
+    out = tmp_path / "demo"
+    assert main(["demo", "--seed", "2", "-n", "300", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert printed == str((out / "index.html").resolve())
+    assert (out / "index.html").is_file() and (out / "data.json").is_file()
 
 
 def test_real_process_no_traceback(csv_file):
@@ -138,6 +141,12 @@ def test_fit_saves_a_loadable_comparison(sim_csv, tmp_path, capsys):
     assert "post_mean" in captured.out and "R-hat" in captured.out
     loaded = gmm_pp.Comparison.load(out)
     assert loaded.sampler.draws == 200 and loaded.seed == 5
+    assert (out / "report" / "index.html").is_file()
+    # Re-render without refitting, elsewhere.
+    again = tmp_path / "again"
+    assert main(["report", str(out), "--out", str(again)]) == 0
+    assert capsys.readouterr().out.strip() == str((again / "index.html").resolve())
+    assert (again / "fits.png").stat().st_size > 0
     # An existing folder is never clobbered without --overwrite, and nothing is printed.
     before = sorted(p.name for p in out.iterdir())
     assert main(argv) == 1

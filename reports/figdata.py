@@ -1,0 +1,201 @@
+"""Every number the report draws, computed once from a finished comparison.
+
+Figures only draw what is here; ``data.json`` is this record.  Projections (the
+first two principal components for d > 2), densities on grids, histograms and
+posterior-averaged responsibilities are computed here, never in a plot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import em
+
+__all__ = ["FigureData", "figure_data"]
+
+_MAX_CLOUD = 400  # posterior draws of the means shown as a cloud
+_MAX_ASSIGN_DRAWS = 200  # draws averaged for the posterior responsibilities
+_BINS = 40
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """Plain arrays and numbers for every figure (see :func:`figure_data`)."""
+
+    values: dict[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def to_json(self) -> dict[str, Any]:
+        """Lists instead of arrays, for ``data.json``."""
+        return _jsonable(self.values)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _projection(X: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
+    """('identity' | 'pca', centre (d,), basis (d, 2))."""
+    d = X.shape[1]
+    centre = X.mean(axis=0)
+    if d <= 2:
+        return "identity", np.zeros(d), np.eye(d)
+    _, _, vt = np.linalg.svd(X - centre, full_matrices=False)
+    return "pca", centre, vt[:2].T
+
+
+def _fits(comparison) -> dict[str, em.GMMParams]:
+    w, m, v = comparison.draws()
+    post = em.GMMParams(
+        w.mean(axis=(0, 1)) / w.mean(axis=(0, 1)).sum(), m.mean(axis=(0, 1)), v.mean(axis=(0, 1))
+    )
+    fits = {
+        "EM (MLE)": comparison.mle.params,
+        "MAP-EM": comparison.map_em.params,
+        "PyMC MAP": comparison.pymc_map.params,
+        "posterior mean": post,
+    }
+    if comparison.truth is not None:
+        fits["truth"] = comparison.truth
+    return fits
+
+
+def _thin(n_total: int, n_keep: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n_total - 1, min(n_total, n_keep)).astype(int))
+
+
+def figure_data(comparison) -> FigureData:
+    """Compute everything the report draws.
+
+    Parameters
+    ----------
+    comparison : gmm_pp.Comparison
+
+    Returns
+    -------
+    FigureData
+    """
+    X = comparison.X
+    n, d = X.shape
+    kind, centre, basis = _projection(X)
+    project = (lambda A: (A - centre) @ basis) if kind == "pca" else (lambda A: A)
+    fits = _fits(comparison)
+    w, m, v = comparison.draws()
+    chains, draws, k = w.shape
+    flat_w, flat_m, flat_v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
+    cloud = _thin(flat_w.shape[0], _MAX_CLOUD)
+    out: dict[str, Any] = {
+        "n_samples": n,
+        "n_features": d,
+        "n_components": k,
+        "projection": {"kind": kind, "centre": centre, "basis": basis},
+        "points": project(X),
+        "fits": {
+            name: {
+                "weights": p.weights,
+                "means": project(p.means),
+                "sds": np.sqrt(p.variances),
+            }
+            for name, p in fits.items()
+        },
+        "mean_cloud": project(flat_m[cloud].reshape(-1, d)).reshape(len(cloud), k, -1),
+    }
+    if d == 1:
+        lo, hi = X.min(), X.max()
+        pad = 0.1 * (hi - lo)
+        grid = np.linspace(lo - pad, hi + pad, 400)
+        out["density_grid"] = grid
+        out["densities"] = {name: np.exp(em.score_samples(grid, p)) for name, p in fits.items()}
+        counts, edges = np.histogram(X[:, 0], bins=min(_BINS, max(5, n // 2)), density=True)
+        out["histogram"] = {"density": counts, "edges": edges}
+    # Log-likelihood traces.
+    out["em_restarts"] = [
+        {
+            "log_likelihood": r.log_likelihood,
+            "stop_reason": r.stop_reason,
+            "degenerate": r.degenerate,
+        }
+        for r in comparison.mle.restarts
+    ]
+    out["em_best"] = comparison.mle.best
+    out["em_max"] = comparison.mle.log_likelihood
+    out["draw_log_likelihood"] = comparison.draw_log_likelihood()
+    out["n_parameters"] = comparison.mle.params.n_parameters
+    # Parameters: posterior histograms with the point estimates.
+    table = comparison.table()
+    params = []
+    for row in table.itertuples(index=False):
+        name = row.parameter
+        draws_1d = _parameter_draws(name, w, m, v).reshape(-1)
+        if name.startswith("variance"):
+            name = name.replace("variance", "sd")
+            draws_1d = np.sqrt(draws_1d)
+            conv = np.sqrt
+        else:
+            conv = float
+        counts, edges = np.histogram(draws_1d, bins=_BINS, density=True)
+        params.append(
+            {
+                "name": name,
+                "density": counts,
+                "edges": edges,
+                "em": conv(row.em),
+                "map_em": conv(row.map_em),
+                "map_pymc": conv(row.map_pymc),
+                "post_mean": float(np.mean(draws_1d)),
+                "lower": float(np.quantile(draws_1d, 0.03)),
+                "upper": float(np.quantile(draws_1d, 0.97)),
+                "truth": None if np.isnan(row.truth) else conv(row.truth),
+            }
+        )
+    out["parameters"] = params
+    # EM trajectories of the means (best restart).
+    out["trajectory"] = np.stack([project(mu) for mu in comparison.mle.trace.means])
+    # Assignments: EM responsibilities and posterior-averaged ones.
+    resp_em, _ = em.e_step(X, comparison.mle.params)
+    chosen = _thin(flat_w.shape[0], _MAX_ASSIGN_DRAWS)
+    resp_post = np.zeros_like(resp_em)
+    for s in chosen:
+        resp_post += em.e_step(X, em.GMMParams(flat_w[s], flat_m[s], flat_v[s]))[0]
+    resp_post /= len(chosen)
+    out["assignments"] = {
+        "EM": {"label": resp_em.argmax(axis=1), "uncertainty": 1 - resp_em.max(axis=1)},
+        "posterior": {"label": resp_post.argmax(axis=1), "uncertainty": 1 - resp_post.max(axis=1)},
+    }
+    diag = comparison.diagnostics
+    out["diagnostics"] = {
+        "names": list(diag.per_parameter),
+        "rhat": [p["rhat"] for p in diag.per_parameter.values()],
+        "ess_bulk": [p["ess_bulk"] for p in diag.per_parameter.values()],
+        "ess_tail": [p["ess_tail"] for p in diag.per_parameter.values()],
+        "divergences": diag.divergences,
+        "share_relabelled": diag.share_relabelled,
+        "rhat_before": diag.rhat_max_before_relabelling,
+        "chains": diag.chains,
+        "draws": diag.draws,
+        "timings": dict(comparison.timings),
+    }
+    return FigureData(out)
+
+
+def _parameter_draws(name: str, w, m, v) -> np.ndarray:
+    inside = name[name.index("[") + 1 : -1]
+    idx = tuple(int(i) for i in inside.split(","))
+    if name.startswith("weight"):
+        return w[..., idx[0]]
+    if name.startswith("mean"):
+        return m[..., idx[0], idx[1]]
+    return v[..., idx[0]]

@@ -1,0 +1,177 @@
+"""The self-contained HTML report of a comparison, written atomically."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_report"]
+
+CAPTIONS = {
+    "fits": (
+        "Data and fitted components",
+        "Each fit's components: circles at one and two standard deviations around each "
+        "mean (a histogram with the mixture densities in 1-D). The faint red cloud is where "
+        "the posterior puts the means: the MLE and the MAP are single points inside it.",
+    ),
+    "loglik": (
+        "Log-likelihood traces",
+        "Left: EM's log-likelihood at every iteration; it never decreases, and restarts "
+        "from other starts may stop at lower local maxima. Right: the log-likelihood of "
+        "every posterior draw, per chain. The draws sit below the EM maximum, by about half "
+        "the number of parameters (dashed): the posterior describes plausible parameters, "
+        "not only the best-fitting one. That gap is the lesson of MLE against Bayes.",
+    ),
+    "parameters": (
+        "Parameters",
+        "The posterior of each weight, mean coordinate and standard deviation, with EM's "
+        "estimate (blue), the MAP (orange) and the truth when known (dotted). With little "
+        "data the posterior is wide and the MAP is pulled towards the prior; with much data "
+        "all three agree.",
+    ),
+    "trajectories": (
+        "EM trajectories",
+        "How EM moves the means from their start (squares) to the estimate: each iteration "
+        "re-weighs the points (E-step) and re-averages them (M-step).",
+    ),
+    "assignments": (
+        "Assignments",
+        "Each point coloured by its most likely component, faded where that is uncertain "
+        "(1 - max responsibility). Left with EM's estimate; right averaged over posterior "
+        "draws, which also carries the uncertainty about the parameters.",
+    ),
+    "diagnostics": (
+        "Sampler diagnostics",
+        "R-hat near 1 (below 1.01) means the chains agree; the effective sample size counts "
+        "independent draws (at least 100 per chain is wanted). Divergences, the share of "
+        "draws relabelled to EM's labels, and each step's wall time.",
+    ),
+}
+
+
+def _warnings(comparison) -> list[str]:
+    out = []
+    mle = comparison.mle
+    if not mle.converged:
+        out.append(f"EM stopped without converging ({mle.stop_reason}); {mle.stopping_rule}.")
+    degenerate = [r.degeneracy for r in mle.restarts if r.degenerate]
+    if degenerate:
+        out.append(
+            f"{len(degenerate)} of {len(mle.restarts)} EM restarts degenerated (a component "
+            f"collapsed onto a point or emptied) and were set aside: {degenerate[0]}."
+        )
+    if not comparison.pymc_map.success:
+        out.append(f"PyMC's MAP is not a valid optimum: {comparison.pymc_map.message}.")
+    out.extend(comparison.diagnostics.problems)
+    return out
+
+
+def _table(comparison) -> tuple[list[str], list[list[str]]]:
+    table = comparison.table()
+    if comparison.truth is None:
+        table = table.drop(columns="truth")
+    columns = [str(c) for c in table.columns]
+    rows = [[row[0]] + [f"{v:.4g}" for v in row[1:]] for row in table.itertuples(index=False)]
+    return columns, rows
+
+
+def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -> Path:
+    """Write ``index.html``, one PNG per figure and ``data.json`` to ``out_dir``.
+
+    The page is self-contained (every image is also embedded), rendered from a
+    jinja2 template with autoescaping.  Everything is written to a temporary
+    folder beside ``out_dir`` and renamed into place, so an error never leaves a
+    half-written report and never destroys an earlier one.
+
+    Parameters
+    ----------
+    comparison : gmm_pp.Comparison
+    out_dir : str or Path
+    title : str, optional
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from reports import plots
+    from reports.figdata import figure_data
+
+    target = Path(out_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = figure_data(comparison)
+    drawers = {
+        "fits": plots.plot_data_and_fits,
+        "loglik": plots.plot_loglik_traces,
+        "parameters": plots.plot_parameters,
+        "trajectories": plots.plot_em_trajectories,
+        "assignments": plots.plot_assignments,
+        "diagnostics": plots.plot_diagnostics,
+    }
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        figures = []
+        for name, draw in drawers.items():
+            fig, _ = draw(fd)
+            path = tmp / f"{name}.png"
+            fig.savefig(path, dpi=110)
+            figures.append(
+                {
+                    "name": name,
+                    "file": path.name,
+                    "title": CAPTIONS[name][0],
+                    "caption": CAPTIONS[name][1],
+                    "base64": base64.b64encode(path.read_bytes()).decode("ascii"),
+                }
+            )
+        columns, rows = _table(comparison)
+        env = Environment(
+            loader=PackageLoader("reports", "templates"),
+            autoescape=select_autoescape(["html", "j2"]),
+        )
+        d = comparison.diagnostics
+        html = env.get_template("report.html.j2").render(
+            title=title or "EM, MAP and posterior of a spherical Gaussian mixture",
+            n_samples=comparison.X.shape[0],
+            n_features=comparison.X.shape[1],
+            n_components=comparison.n_components,
+            seed=comparison.seed,
+            warnings=_warnings(comparison),
+            em_loglik=comparison.mle.log_likelihood,
+            em_iter=comparison.mle.n_iter,
+            chains=d.chains,
+            draws=d.draws,
+            columns=columns,
+            rows=rows,
+            figures=figures,
+            versions=comparison.versions,
+        )
+        (tmp / "index.html").write_text(html, encoding="utf-8")
+        payload = {
+            "figures": fd.to_json(),
+            "seed": comparison.seed,
+            "sampler": comparison.sampler.to_dict(),
+            "versions": comparison.versions,
+            "warnings": _warnings(comparison),
+        }
+        (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True))
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target / "index.html"

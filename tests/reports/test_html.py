@@ -1,0 +1,92 @@
+"""The HTML report: content, atomic writing, and a real browser."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+import reports
+
+
+@pytest.fixture(scope="module")
+def report(comparison, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "site"
+    return reports.write_report(comparison, out, title="Test <report> & co")
+
+
+def test_page_pngs_and_data(report, comparison):
+    html = report.read_text()
+    for name in ("EM (maximum likelihood, MLE)", "MAP (maximum a posteriori)", "Posterior"):
+        assert name in html
+    assert html.count("data:image/png;base64,") == 6
+    for png in ("fits", "loglik", "parameters", "trajectories", "assignments", "diagnostics"):
+        path = report.parent / f"{png}.png"
+        assert path.stat().st_size > 1000
+        assert f'id="{png}"' in html
+    assert "Test &lt;report&gt; &amp; co" in html  # autoescaped
+    data = json.loads((report.parent / "data.json").read_text())
+    assert data["seed"] == comparison.seed
+    assert data["versions"]["pymc"]
+    assert data["figures"]["em_max"] == pytest.approx(comparison.mle.log_likelihood)
+
+
+def test_warnings_stand_at_the_top(comparison, tmp_path, monkeypatch):
+    import dataclasses
+
+    sick = dataclasses.replace(
+        comparison.diagnostics, problems=["R-hat is 1.2 > 1.01 after relabelling: run more"]
+    )
+    bad = dataclasses.replace(comparison, diagnostics=sick)
+    html = reports.write_report(bad, tmp_path / "r").read_text()
+    top = html.index('id="warnings"')
+    assert html.index("R-hat is 1.2") > top
+    assert html.index("R-hat is 1.2") < html.index("<figure")
+
+
+def test_failure_keeps_the_earlier_report(report, comparison, monkeypatch):
+    from reports import plots
+
+    before = report.read_text()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("drawing failed")
+
+    monkeypatch.setattr(plots, "plot_diagnostics", boom)
+    with pytest.raises(RuntimeError, match="drawing failed"):
+        reports.write_report(comparison, report.parent)
+    assert report.read_text() == before
+    leftovers = [p for p in report.parent.parent.iterdir() if p.name.startswith(".")]
+    assert leftovers == []
+
+
+def _browser():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+@pytest.mark.skipif(
+    _browser() is None, reason="no Chromium on this machine (apt-get install chromium)"
+)
+def test_report_renders_in_a_real_browser(report, tmp_path):
+    cmd = [
+        _browser(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        report.as_uri(),
+    ]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    assert 'data-image-count="6"' in dom, dom[:500]
+    assert 'data-images-ok="true"' in dom
