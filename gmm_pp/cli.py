@@ -90,6 +90,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help=f"relative tolerance (default {em._defaults.TOL:g})",
     )
     p_em.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_em.add_argument(
+        "--quiet", action="store_true", help="print only the result (EM shows no progress anyway)"
+    )
     p_em.set_defaults(func=_cmd_em)
 
     p_fit = sub.add_parser(

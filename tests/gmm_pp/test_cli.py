@@ -51,6 +51,8 @@ def test_em_json_matches_api(csv_file, data_2d, capsys):
         (["em", "{csv}", "-k", "2", "--n-init", "0"], 1, "n_init: expected an integer >= 1"),
         (["em", "{same}", "-k", "2"], 1, "rows are identical"),
         (["nope"], 2, "invalid choice: 'nope'"),
+        (["report", "{bad}"], 1, "no comparison.json"),
+        (["report", "does-not-exist"], 1, "no comparison.json"),
     ],
 )
 def test_errors_are_one_line(tmp_path, csv_file, capsys, args, code, match):
