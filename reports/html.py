@@ -70,6 +70,22 @@ def _warnings(comparison) -> list[str]:
     return out
 
 
+def _lesson(comparison) -> str:
+    """How the three fits differ on this data, in two sentences."""
+    table = comparison.table()
+    gap = (table.em - table.post_mean).abs() / table.post_sd
+    worst = table.parameter[gap.idxmax()]
+    text = (
+        f"On this data EM's estimate and the posterior mean differ by at most "
+        f"{gap.max():.2f} posterior standard deviations ({worst}); the posterior's typical "
+        f"sd is {table.post_sd.median():.3g}, the uncertainty a single estimate hides."
+    )
+    if comparison.truth is not None:
+        inside = ((table.truth >= table.eti94_lower) & (table.truth <= table.eti94_upper)).sum()
+        text += f" The 94% intervals contain the truth for {inside} of {len(table)} parameters."
+    return text
+
+
 def _table(comparison) -> tuple[list[str], list[list[str]]]:
     table = comparison.table()
     if comparison.truth is None:
@@ -146,6 +162,7 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
             n_components=comparison.n_components,
             seed=comparison.seed,
             warnings=_warnings(comparison),
+            lesson=_lesson(comparison),
             em_loglik=comparison.mle.log_likelihood,
             em_iter=comparison.mle.n_iter,
             chains=d.chains,

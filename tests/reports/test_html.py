@@ -25,6 +25,7 @@ def test_page_pngs_and_data(report, comparison):
         assert path.stat().st_size > 1000
         assert f'id="{png}"' in html
     assert "Test &lt;report&gt; &amp; co" in html  # autoescaped
+    assert "The 94% intervals contain the truth for" in html
     data = json.loads((report.parent / "data.json").read_text())
     assert data["seed"] == comparison.seed
     assert data["versions"]["pymc"]
