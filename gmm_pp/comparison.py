@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -24,6 +21,7 @@ import xarray as xr
 import em
 from em import EMResult, GMMParams, GMMPrior
 from em._validation import check_data, check_n_components
+from gmm_pp._files import atomic_directory
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import Diagnostics, diagnose
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
@@ -207,22 +205,10 @@ class Comparison:
                 f"directory: {str(target)!r} exists and is not empty; choose another or "
                 "pass overwrite=True"
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        try:
+        with atomic_directory(target) as tmp:
             (tmp / "comparison.json").write_text(json.dumps(self.to_dict(), indent=1))
             np.save(tmp / "data.npy", self.X)
             self.posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{os.getpid()}")
-                target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return target
 
     @classmethod

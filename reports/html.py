@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 __all__ = ["write_report"]
@@ -119,11 +116,11 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
     matplotlib.use("Agg", force=False)
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    from gmm_pp._files import atomic_directory
     from reports import plots
     from reports.figdata import figure_data
 
     target = Path(out_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
     fd = figure_data(comparison)
     drawers = {
         "fits": plots.plot_data_and_fits,
@@ -133,8 +130,7 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
         "assignments": plots.plot_assignments,
         "diagnostics": plots.plot_diagnostics,
     }
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_directory(target) as tmp:
         figures = []
         for name, draw in drawers.items():
             fig, _ = draw(fd)
@@ -181,14 +177,4 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
             "warnings": _warnings(comparison),
         }
         (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True))
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target / "index.html"
