@@ -26,9 +26,9 @@ from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import Diagnostics, diagnose
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
 from gmm_pp.model import get_model
-from gmm_pp.relabel import align_params, relabel_draws
+from gmm_pp.relabel import Relabelled, align_params, relabel_draws
 
-__all__ = ["Comparison", "compare", "pointwise_log_likelihood"]
+__all__ = ["Comparison", "compare", "pointwise_log_likelihood", "posterior_tree"]
 
 _FORMAT_VERSION = 1
 
@@ -242,14 +242,26 @@ class Comparison:
         )
 
 
-def _posterior_tree(X, trace, scaling, reference: GMMParams):
-    post = trace["posterior"]
-    w = post["weights"].values
-    m = post["means"].values * scaling.scale + scaling.shift
-    v = (np.sqrt(post["variances"].values) * scaling.scale) ** 2
-    relabelled = relabel_draws(w, m, v, reference.means)
-    chains, draws, k = w.shape
-    d = m.shape[-1]
+def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Dataset) -> xr.DataTree:
+    """The posterior as an ArviZ DataTree, in the data's units.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    relabelled : Relabelled
+        Draws (chain, draw, ...) in the reference labelling, with their permutations.
+    sample_stats : xarray.Dataset
+        The sampler's statistics over (chain, draw); must hold ``diverging``.
+
+    Returns
+    -------
+    xarray.DataTree
+        Groups ``posterior`` (weights, means, variances, permutation),
+        ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point) and
+        ``observed_data``.
+    """
+    chains, draws, k = relabelled.weights.shape
+    d = X.shape[1]
     coords = {
         "chain": np.arange(chains),
         "draw": np.arange(draws),
@@ -257,34 +269,43 @@ def _posterior_tree(X, trace, scaling, reference: GMMParams):
         "feature": np.arange(d),
         "point": np.arange(X.shape[0]),
     }
+    dims = ("chain", "draw")
     posterior = xr.Dataset(
         {
-            "weights": (("chain", "draw", "component"), relabelled.weights),
-            "means": (("chain", "draw", "component", "feature"), relabelled.means),
-            "variances": (("chain", "draw", "component"), relabelled.variances),
-            "permutation": (("chain", "draw", "component"), relabelled.permutations),
+            "weights": ((*dims, "component"), relabelled.weights),
+            "means": ((*dims, "component", "feature"), relabelled.means),
+            "variances": ((*dims, "component"), relabelled.variances),
+            "permutation": ((*dims, "component"), relabelled.permutations),
         },
-        coords={k_: coords[k_] for k_ in ("chain", "draw", "component", "feature")},
+        coords={c: coords[c] for c in (*dims, "component", "feature")},
     )
     loglik = pointwise_log_likelihood(X, relabelled.weights, relabelled.means, relabelled.variances)
-    stats = trace["sample_stats"].to_dataset()
-    keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
-    tree = xr.DataTree.from_dict(
+    return xr.DataTree.from_dict(
         {
             "posterior": posterior,
-            "sample_stats": stats[keep],
+            "sample_stats": sample_stats,
             "log_likelihood": xr.Dataset(
-                {"obs": (("chain", "draw", "point"), loglik)},
-                coords={k_: coords[k_] for k_ in ("chain", "draw", "point")},
+                {"obs": ((*dims, "point"), loglik)},
+                coords={c: coords[c] for c in (*dims, "point")},
             ),
             "observed_data": xr.Dataset(
                 {"obs": (("point", "feature"), X)},
-                coords={k_: coords[k_] for k_ in ("point", "feature")},
+                coords={c: coords[c] for c in ("point", "feature")},
             ),
         }
     )
-    raw = (w, m, v)
-    return tree, raw, relabelled
+
+
+def _posterior_from_trace(X, trace, scaling, reference: GMMParams):
+    """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units."""
+    post = trace["posterior"]
+    w = post["weights"].values
+    m = post["means"].values * scaling.scale + scaling.shift
+    v = (np.sqrt(post["variances"].values) * scaling.scale) ** 2
+    relabelled = relabel_draws(w, m, v, reference.means)
+    stats = trace["sample_stats"].to_dataset()
+    keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
+    return posterior_tree(X, relabelled, stats[keep]), (w, m, v), relabelled
 
 
 def compare(
@@ -378,7 +399,7 @@ def compare(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    tree, raw, relabelled = _posterior_tree(X, trace, scaling, mle.params)
+    tree, raw, relabelled = _posterior_from_trace(X, trace, scaling, mle.params)
     divergences = int(tree["sample_stats"]["diverging"].values.sum())
     diagnostics = diagnose(
         raw,

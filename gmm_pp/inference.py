@@ -118,7 +118,7 @@ def find_map(
         Warns with MAPWarning when no start reached a valid optimum.
     """
     t0 = time.perf_counter()
-    values, scaling, _ = mm.prepare(X, prior)
+    values, scaling = mm.prepare(X, prior)
     mm.set_data(values)
     f_loss, order = mm.map_loss()
     best: tuple[float, GMMParams, bool, str] | None = None
@@ -194,7 +194,7 @@ def sample_posterior(
     """
     import nutpie
 
-    values, scaling, _ = mm.prepare(X, prior)
+    values, scaling = mm.prepare(X, prior)
     compiled = mm.nutpie_model()
     w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
     flat = _flat_start(compiled, mm.unconstrained((w, m, v)))

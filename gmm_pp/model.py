@@ -112,20 +112,19 @@ class MixtureModel:
     def __post_init__(self) -> None:
         self.model = build_model(self.n_samples, self.n_features, self.n_components)
 
-    def prepare(self, X: np.ndarray, prior: GMMPrior) -> tuple[dict, Scaling, tuple]:
+    def prepare(self, X: np.ndarray, prior: GMMPrior) -> tuple[dict, Scaling]:
         """Standardise ``X`` and scale the (resolved) prior.
 
         Returns
         -------
         values : dict
-            ``pm.Data`` values.
+            ``pm.Data`` values: the scaled data and prior constants.
         scaling : Scaling
-        constants : tuple (alpha, m0, kappa0, a, b) in scaled units
         """
         scaling = Scaling.from_data(X)
         alpha, m0, kappa0, a, b = prior.scaled(scaling.shift, scaling.scale)
         constants = (np.full(self.n_components, alpha), m0, kappa0, a, b)
-        return data_values(scaling.data(X), constants), scaling, constants
+        return data_values(scaling.data(X), constants), scaling
 
     def set_data(self, values: dict) -> None:
         """Set every ``pm.Data`` of the model (no recompilation)."""

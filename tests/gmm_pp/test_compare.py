@@ -71,7 +71,7 @@ def test_pointwise_log_likelihood_matches_pymc(comparison):
 
     X = comparison.X
     mm = get_model(*X.shape, 3)
-    values, scaling, _ = mm.prepare(X, comparison.prior)
+    values, scaling = mm.prepare(X, comparison.prior)
     mm.set_data(values)
     w, m, v = (a[:, :5] for a in comparison.draws())
     ws, ms, vs = scaling.to_scaled(w, m, v)
@@ -159,7 +159,7 @@ def test_compiled_map_equals_pm_find_map(comparison):
 
     X = comparison.X
     mm = get_model(*X.shape, 3)
-    values, scaling, _ = mm.prepare(X, comparison.prior)
+    values, scaling = mm.prepare(X, comparison.prior)
     mm.set_data(values)
     start = comparison.mle.params
     w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)

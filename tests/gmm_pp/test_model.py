@@ -20,7 +20,7 @@ def test_logp_equals_em_loglik_plus_log_prior(model_and_logp, sim_data, rng):
     n, d = sim_data.shape
     for prior in (em.GMMPrior(), em.GMMPrior(weight_concentration=2.0, mean_precision=0.1)):
         resolved = prior.resolve(sim_data, 3)
-        values, scaling, _ = mm.prepare(sim_data, resolved)
+        values, scaling = mm.prepare(sim_data, resolved)
         mm.set_data(values)
         for _ in range(4):
             params = em.GMMParams(

@@ -10,10 +10,11 @@ import pytest
 import xarray as xr
 
 import em
-from gmm_pp.comparison import Comparison, pointwise_log_likelihood
+from gmm_pp.comparison import Comparison, posterior_tree
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import diagnose
 from gmm_pp.inference import MAPResult
+from gmm_pp.relabel import relabel_draws
 
 
 def synthetic_comparison(d: int, k: int = 2, n: int = 120, seed: int = 0) -> Comparison:
@@ -28,22 +29,8 @@ def synthetic_comparison(d: int, k: int = 2, n: int = 120, seed: int = 0) -> Com
     w = rng.dirichlet(p.weights * n, size=(chains, draws))
     m = p.means + rng.normal(0, 0.1, (chains, draws, k, d))
     v = p.variances * rng.gamma(100, 0.01, (chains, draws, k))
-    dims = ("chain", "draw")
-    tree = xr.DataTree.from_dict(
-        {
-            "posterior": xr.Dataset(
-                {
-                    "weights": ((*dims, "component"), w),
-                    "means": ((*dims, "component", "feature"), m),
-                    "variances": ((*dims, "component"), v),
-                }
-            ),
-            "sample_stats": xr.Dataset({"diverging": (dims, np.zeros((chains, draws), bool))}),
-            "log_likelihood": xr.Dataset(
-                {"obs": ((*dims, "point"), pointwise_log_likelihood(X, w, m, v))}
-            ),
-        }
-    )
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((chains, draws), bool))})
+    tree = posterior_tree(X, relabel_draws(w, m, v, p.means), stats)
     diagnostics = diagnose((w, m, v), (w, m, v), divergences=0, share_relabelled=0.0)
     pymc_map = MAPResult(p, map_em.objective, True, "synthetic", 1, 0.0)
     return Comparison(
