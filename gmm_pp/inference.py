@@ -97,10 +97,11 @@ def find_map(
     """PyMC's MAP from each start (L-BFGS-B, no jitter); the best valid optimum.
 
     This is ``pm.find_MAP``'s computation -- the same loss (``-logp`` without the
-    Jacobian, over the unconstrained variables), compiled by the same PyMC helper
-    and minimised by the same scipy method -- with the compiled loss kept per
-    model, so a new data set costs no compilation (``pm.find_MAP`` compiles on
-    every call).  A test checks it against ``pm.find_MAP`` itself.
+    Jacobian, over the unconstrained variables), minimised by the same scipy
+    method -- evaluated by the log-density nutpie compiled for this shape (see
+    :meth:`MixtureModel.map_loss`), so the MAP compiles nothing of its own and a
+    new data set costs no compilation (``pm.find_MAP`` compiles on every call).
+    A test checks it against ``pm.find_MAP`` itself.
 
     Parameters
     ----------
@@ -119,19 +120,13 @@ def find_map(
     """
     t0 = time.perf_counter()
     values, scaling = mm.prepare(X, prior)
-    mm.set_data(values)
-    f_loss, order = mm.map_loss()
+    f_loss = mm.map_loss(values)
     best: tuple[float, GMMParams, bool, str] | None = None
     for start in starts:
         w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-        free = mm.unconstrained((w, m, v))
-        x0 = np.concatenate([np.ravel(free[name]) for name, _ in order])
+        x0 = mm.flat(mm.unconstrained((w, m, v)))
         opt = minimize(f_loss, x0, jac=True, method="L-BFGS-B", options=_LBFGS_OPTIONS)
-        parts, at = {}, 0
-        for name, shape in order:
-            size = int(np.prod(shape))
-            parts[name] = opt.x[at : at + size].reshape(shape)
-            at += size
+        parts = mm.unflat(opt.x)
         point = mm.constrained(parts)
         success = bool(opt.success) and bool(np.isfinite(opt.fun))
         message = str(opt.message)
@@ -152,16 +147,6 @@ def find_map(
             stacklevel=2,
         )
     return MAPResult(params, objective, success, message, len(starts), time.perf_counter() - t0)
-
-
-def _flat_start(compiled, point: dict[str, np.ndarray]) -> np.ndarray:
-    """The start in nutpie's flat unconstrained layout."""
-    names, slices, _ = compiled.shape_info
-    flat = np.empty(compiled.n_dim)
-    for name, sl in zip(names, slices, strict=False):
-        if name in point and sl.stop <= compiled.n_dim:
-            flat[sl] = np.ravel(point[name])
-    return flat
 
 
 def sample_posterior(
@@ -197,7 +182,7 @@ def sample_posterior(
     values, scaling = mm.prepare(X, prior)
     compiled = mm.nutpie_model()
     w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    flat = _flat_start(compiled, mm.unconstrained((w, m, v)))
+    flat = mm.flat(mm.unconstrained((w, m, v)))
 
     def initial_point(_seed) -> np.ndarray:
         return flat.copy()

@@ -6,6 +6,9 @@ from numpy.testing import assert_allclose
 
 import em
 
+#: Any valid point (scaled units): weights, means, variances.
+_UNIT = (np.full(3, 1 / 3), np.zeros((3, 2)), np.ones(3))
+
 
 @pytest.fixture(scope="module")
 def model_and_logp(sim_data):
@@ -47,3 +50,49 @@ def test_unconstrained_matches_pymc_transforms(model_and_logp):
         expected = pytensor.function([], transform.forward(pytensor.tensor.as_tensor(value)))()
         key = next(k for k in got if k.startswith(name + "_"))
         assert_allclose(got[key], expected, rtol=1e-14)
+
+
+def test_log_jacobian_matches_pymc_transforms(model_and_logp, rng):
+    """The closed-form log-Jacobian (and gradient) equals PyMC's ``log_jac_det`` graphs."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from gmm_pp.model import log_jacobian
+
+    mm, _ = model_and_logp
+    layout = mm.layout()
+    x = pt.dvector("x")
+    total = 0
+    for name, key in (("weights", "weights_simplex__"), ("variances", "variances_log__")):
+        rv = mm.model[name]
+        transform = mm.model.rvs_to_transforms[rv]
+        total = total + pt.sum(transform.log_jac_det(x[layout[key]], *rv.owner.inputs))
+    reference = pytensor.function([x], [total, pytensor.grad(total, x)], mode="FAST_COMPILE")
+    for scale in (0.1, 1.0, 5.0):
+        point = rng.normal(0, scale, mm.flat(mm.unconstrained(_UNIT)).size)
+        value, grad = log_jacobian(point, layout)
+        want_value, want_grad = reference(point)
+        assert_allclose(value, want_value, rtol=1e-12)
+        assert_allclose(grad, want_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_map_loss_is_minus_logp_without_jacobian(model_and_logp, sim_data, rng):
+    """The MAP's loss (nutpie's log-density minus the log-Jacobian) is find_MAP's loss."""
+    mm, logp = model_and_logp
+    resolved = em.GMMPrior().resolve(sim_data, 3)
+    values, _ = mm.prepare(sim_data, resolved)
+    mm.set_data(values)
+    loss = mm.map_loss(values)
+    for _ in range(3):
+        w, m, v = rng.dirichlet(np.ones(3)), rng.normal(0, 1, (3, 2)), rng.uniform(0.2, 2, 3)
+        point = mm.unconstrained((w, m, v))
+        x = mm.flat(point)
+        value, grad = loss(x)
+        assert_allclose(value, -logp(point), rtol=1e-11)
+        # the gradient against central differences of the value
+        step = 1e-6
+        numeric = [
+            (loss(x + step * e)[0] - loss(x - step * e)[0]) / (2 * step) for e in np.eye(x.size)
+        ]
+        assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
+        assert_allclose(mm.unflat(x)["means"], point["means"], rtol=0)
