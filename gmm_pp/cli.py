@@ -11,6 +11,7 @@ import json
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 import em
 from gmm_pp import __version__
@@ -44,6 +45,32 @@ EM_EXAMPLES = """\
 examples:
   gmm-pp em data.csv -k 3
   gmm-pp em data.npy -k 2 --seed 1 --n-init 10 --json > fit.json
+"""
+
+
+STUDY_EXAMPLES = """\
+examples:
+  gmm-pp study --example --out study-out
+  gmm-pp study study.toml --out runs/coverage --workers 2
+  gmm-pp study study.toml --out runs/big --engine dask --address tcp://scheduler:8786
+
+a study file:
+  [study]
+  replications = 100
+  seed = 1
+  draws = 500            # per chain, after as many tuning steps
+  [[scenario]]
+  name = "separated"
+  n = [50, 200, 1000]    # a list: one scenario per value
+  k = 2
+  d = 1
+  separation = 4.0
+  [[scenario]]
+  name = "sbc"
+  n = 200
+  k = 2
+  d = 1
+  truth = "prior"        # truth drawn from the prior: simulation-based calibration
 """
 
 
@@ -203,6 +230,45 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p_demo.add_argument("--quiet", action="store_true", help="print only the report's path")
     p_demo.set_defaults(func=_cmd_demo)
+
+    p_study = sub.add_parser(
+        "study",
+        help="replicate the comparison over simulated data sets (coverage, bias, SBC)",
+        description=(
+            "Run a validation study described in a TOML file: every scenario times its "
+            "replications, each simulated, fitted by EM, MAP and the posterior, and "
+            "summarised per parameter. Results go to --out as they finish (parts/, then "
+            "parameters.csv, replications.csv, summary.json and report/index.html); "
+            "running the same command again resumes where it stopped."
+        ),
+        epilog=STUDY_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_study.add_argument(
+        "config", metavar="CONFIG", nargs="?", help="the study's TOML file (see --example)"
+    )
+    p_study.add_argument(
+        "--example", action="store_true", help="run the example study shipped with gmm-pp"
+    )
+    p_study.add_argument("--out", required=True, metavar="DIR", help="the study's folder")
+    p_study.add_argument(
+        "--engine",
+        choices=("local", "dask", "serial"),
+        default="local",
+        help="local process pool (default), Dask distributed, or this process only",
+    )
+    p_study.add_argument(
+        "--address", metavar="ADDR", default=None, help="a Dask scheduler, e.g. tcp://host:8786"
+    )
+    p_study.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
+    )
+    p_study.add_argument(
+        "--retry-failed", action="store_true", help="rerun replications recorded as failed"
+    )
+    p_study.add_argument("--no-report", action="store_true", help="skip the HTML report")
+    p_study.add_argument("--quiet", action="store_true", help="no progress line")
+    p_study.set_defaults(func=_cmd_study)
     return parser
 
 
@@ -383,6 +449,40 @@ def _cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _cmd_study(args) -> int:
+    from gmm_pp.study import EXAMPLE, load_config, run_study
+
+    if args.example == (args.config is not None):
+        raise ValueError("CONFIG: give a study file or --example (one of the two)")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers: expected an integer >= 1, got {args.workers}")
+    config = load_config(EXAMPLE if args.example else args.config)
+    try:
+        result = run_study(
+            config,
+            args.out,
+            engine=args.engine,
+            workers=args.workers,
+            address=args.address,
+            progress=not args.quiet,
+            retry_failed=args.retry_failed,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"gmm-pp: interrupted; finished replications are kept in {args.out}: "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(result.text())
+    if not args.no_report:
+        from reports.study import write_study_report
+
+        index = write_study_report(result, Path(args.out) / "report")
+        print(f"report: {index.resolve()}")
+    return EXIT_OK
+
+
 def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
@@ -410,7 +510,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         warnings.simplefilter("always", UserWarning)
         try:
             code = args.func(args)
-        except (DataError, ValueError, TypeError, OSError) as exc:
+        except (DataError, ValueError, TypeError, OSError, ImportError) as exc:
             code = EXIT_ERROR
             print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
         except KeyboardInterrupt:

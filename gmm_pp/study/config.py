@@ -1,0 +1,337 @@
+"""A study's description: scenarios (a grid) times replications, read from TOML.
+
+A scenario fixes the data-generating set-up -- n, K, d, the separation of the
+means, the weights, the prior -- and whether the truth is fixed or drawn from
+the prior (simulation-based calibration).  Any of ``n``, ``k``, ``d`` and
+``separation`` may be a list: the scenario then expands into the grid of their
+combinations.
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from em import GMMParams, GMMPrior
+from gmm_pp.config import SamplerConfig
+
+__all__ = ["Scenario", "StudyConfig", "StudyConfigError", "load_config", "unit_prior"]
+
+_GRID_KEYS = ("n", "k", "d", "separation")
+_SCENARIO_KEYS = {*_GRID_KEYS, "name", "weights", "truth", "prior"}
+_PRIOR_KEYS = {
+    "weight_concentration",
+    "mean_location",
+    "mean_precision",
+    "variance_shape",
+    "variance_scale",
+}
+_STUDY_KEYS = {"replications", "seed", "draws", "tune", "chains", "target_accept", "rank_draws"}
+
+
+class StudyConfigError(ValueError):
+    """The study's description is invalid (the message names the key)."""
+
+
+def unit_prior(n_features: int, n_components: int, **overrides) -> GMMPrior:
+    """The package's default prior as it resolves for data of unit scale, centred at 0.
+
+    A fixed prior (it does not depend on the data), as simulation-based
+    calibration needs: alpha = 1, m0 = 0, kappa0 = 0.01, a = (d + 2) / 2,
+    b = 1 / (2 K^(2/d)).  Keyword arguments override any field.
+    """
+    values = {
+        "weight_concentration": 1.0,
+        "mean_location": np.zeros(n_features),
+        "mean_precision": 0.01,
+        "variance_shape": (n_features + 2) / 2,
+        "variance_scale": 1.0 / (2.0 * n_components ** (2.0 / n_features)),
+    }
+    values.update(overrides)
+    return GMMPrior(**values)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One data-generating set-up.
+
+    Attributes
+    ----------
+    name : str
+        Unique within the study (grid values are appended, e.g. ``sep/n=50``).
+    n, k, d : int
+        Points, components, features.
+    separation : float
+        Fixed truth: distance between neighbouring means, in component sds
+        (means on the first axis, centred at 0; variances 1).
+    weights : tuple of float or None
+        Fixed truth's weights; None for equal weights.
+    truth : {"fixed", "prior"}
+        ``"prior"`` draws the truth from the prior in every replication (SBC).
+    prior : dict
+        GMMPrior fields.  With a fixed truth, unset fields are resolved from each
+        data set (the package default); with ``truth = "prior"`` the prior must
+        not depend on the data, so unset fields take :func:`unit_prior`'s values.
+    """
+
+    name: str
+    n: int
+    k: int
+    d: int
+    separation: float = 4.0
+    weights: tuple[float, ...] | None = None
+    truth: str = "fixed"
+    prior: dict = field(default_factory=dict)
+
+    def make_prior(self) -> GMMPrior:
+        """The prior the fits use (and, for ``truth = "prior"``, draw the truth from)."""
+        if self.truth == "prior":
+            return unit_prior(self.d, self.k, **self.prior)
+        return GMMPrior(**self.prior)
+
+    def fixed_truth(self) -> GMMParams:
+        """The fixed truth: means ``separation`` sds apart on the first axis."""
+        weights = np.full(self.k, 1.0 / self.k) if self.weights is None else self.weights
+        means = np.zeros((self.k, self.d))
+        means[:, 0] = (np.arange(self.k) - (self.k - 1) / 2) * self.separation
+        return GMMParams(weights, means, np.ones(self.k))
+
+    def draw_truth(self, rng: np.random.Generator) -> GMMParams:
+        """A truth for one replication (drawn from the prior when ``truth = "prior"``)."""
+        if self.truth == "fixed":
+            return self.fixed_truth()
+        prior = self.make_prior()
+        alpha = np.full(self.k, prior.weight_concentration)
+        weights = rng.dirichlet(alpha)
+        variances = prior.variance_scale / rng.gamma(prior.variance_shape, size=self.k)
+        sd = np.sqrt(variances / prior.mean_precision)[:, None]
+        means = prior.mean_location[None, :] + sd * rng.standard_normal((self.k, self.d))
+        return GMMParams(weights, means, variances)
+
+    def to_dict(self) -> dict:
+        """Plain values, for JSON."""
+        out = {
+            "name": self.name,
+            "n": self.n,
+            "k": self.k,
+            "d": self.d,
+            "separation": self.separation,
+            "weights": None if self.weights is None else list(self.weights),
+            "truth": self.truth,
+            "prior": {
+                key: (np.asarray(v).tolist() if key == "mean_location" else v)
+                for key, v in self.prior.items()
+            },
+        }
+        return out
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Scenarios, replications, sampler settings and the study's seed.
+
+    Attributes
+    ----------
+    scenarios : tuple of Scenario
+    replications : int
+        Per scenario.
+    seed : int
+        Replication ``r`` of scenario ``s`` uses ``SeedSequence(seed, spawn_key=(s, r))``.
+    sampler : SamplerConfig
+        ``cores`` is 1: replications run in parallel instead.
+    rank_draws : int
+        Posterior draws (thinned evenly) among which the truth is ranked (SBC).
+    """
+
+    scenarios: tuple[Scenario, ...]
+    replications: int
+    seed: int
+    sampler: SamplerConfig
+    rank_draws: int = 99
+
+    def to_dict(self) -> dict:
+        """Plain values, for JSON."""
+        return {
+            "scenarios": [s.to_dict() for s in self.scenarios],
+            "replications": self.replications,
+            "seed": self.seed,
+            "sampler": self.sampler.to_dict(),
+            "rank_draws": self.rank_draws,
+        }
+
+
+def _err(where: str, message: str) -> StudyConfigError:
+    return StudyConfigError(f"{where}: {message}")
+
+
+def _int(value, where: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise _err(where, f"expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _real(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise _err(where, f"expected a number > 0, got {value!r}")
+    return float(value)
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _scenarios(entry: dict, index: int) -> list[Scenario]:
+    where = f"scenario {index + 1}"
+    unknown = set(entry) - _SCENARIO_KEYS
+    if unknown:
+        raise _err(
+            where, f"unknown keys {sorted(unknown)}; expected some of {sorted(_SCENARIO_KEYS)}"
+        )
+    for key in ("n", "k", "d"):
+        if key not in entry:
+            raise _err(where, f"'{key}' is missing (e.g. {key} = {dict(n=200, k=2, d=1)[key]})")
+    name = entry.get("name", f"scenario{index + 1}")
+    if not isinstance(name, str) or not name or "/" in name:
+        raise _err(where, f"'name': expected a non-empty string without '/', got {name!r}")
+    truth = entry.get("truth", "fixed")
+    if truth not in ("fixed", "prior"):
+        raise _err(f"{where} ({name})", f"'truth': expected 'fixed' or 'prior', got {truth!r}")
+    prior = dict(entry.get("prior", {}))
+    unknown = set(prior) - _PRIOR_KEYS
+    if unknown:
+        raise _err(f"{where} ({name})", f"prior: unknown keys {sorted(unknown)}")
+    weights = entry.get("weights", "equal")
+    grid = {
+        key: _as_list(entry.get(key, 4.0 if key == "separation" else None)) for key in _GRID_KEYS
+    }
+    varying = [key for key in _GRID_KEYS if isinstance(entry.get(key), list)]
+    out = []
+    for combo in itertools.product(*(grid[key] for key in _GRID_KEYS)):
+        values = dict(zip(_GRID_KEYS, combo, strict=True))
+        label = name + "".join(f"/{key}={values[key]}" for key in varying)
+        w = f"{where} ({label})"
+        n = _int(values["n"], f"{w}: 'n'", 2)
+        k = _int(values["k"], f"{w}: 'k'", 1)
+        d = _int(values["d"], f"{w}: 'd'", 1)
+        if n <= k:
+            raise _err(w, f"'n' ({n}) must exceed 'k' ({k})")
+        sep = _real(values["separation"], f"{w}: 'separation'")
+        if weights == "equal":
+            wt = None
+        else:
+            wt = tuple(float(x) for x in weights) if isinstance(weights, list) else None
+            if wt is None or len(wt) != k or min(wt) <= 0 or abs(sum(wt) - 1) > 1e-9:
+                raise _err(
+                    w,
+                    f"'weights': expected \"equal\" or {k} positive numbers summing to 1, "
+                    f"got {weights!r}",
+                )
+        scenario = Scenario(label, n, k, d, sep, wt, truth, prior)
+        try:
+            scenario.make_prior()
+        except (TypeError, ValueError) as exc:
+            raise _err(w, f"prior: {exc}") from None
+        out.append(scenario)
+    return out
+
+
+def load_config(source: str | Path | dict) -> StudyConfig:
+    """Read a study's TOML file (or the same structure as a dict).
+
+    Parameters
+    ----------
+    source : str, Path or dict
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    StudyConfigError
+        Naming the file, the scenario and the key at fault.
+
+    Examples
+    --------
+    The example that ships with the package::
+
+        [study]
+        replications = 20
+        seed = 2026
+        draws = 500          # per chain, after as many tuning steps
+        chains = 4
+
+        [[scenario]]
+        name = "separated"
+        n = [50, 200]        # a list: one scenario per value
+        k = 2
+        d = 1
+        separation = 4.0
+
+        [[scenario]]
+        name = "sbc"
+        n = 200
+        k = 2
+        d = 1
+        truth = "prior"      # simulation-based calibration
+    """
+    if isinstance(source, dict):
+        raw, origin = source, "config"
+    else:
+        path = Path(source)
+        origin = str(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StudyConfigError(f"{origin}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise StudyConfigError(f"{origin}: not valid TOML ({exc})") from None
+    try:
+        return _parse(raw)
+    except StudyConfigError as exc:
+        raise StudyConfigError(f"{origin}: {exc}") from None
+
+
+def _parse(raw: dict) -> StudyConfig:
+    unknown = set(raw) - {"study", "scenario"}
+    if unknown:
+        raise _err(
+            "top level", f"unknown tables {sorted(unknown)}; expected [study] and [[scenario]]"
+        )
+    study = dict(raw.get("study", {}))
+    unknown = set(study) - _STUDY_KEYS
+    if unknown:
+        raise _err(
+            "[study]", f"unknown keys {sorted(unknown)}; expected some of {sorted(_STUDY_KEYS)}"
+        )
+    entries = raw.get("scenario")
+    if not isinstance(entries, list) or not entries:
+        raise _err("[[scenario]]", "expected at least one scenario table")
+    scenarios = [s for i, entry in enumerate(entries) for s in _scenarios(entry, i)]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise _err("[[scenario]]", f"names must be unique, got {names}")
+    draws = _int(study.get("draws", 500), "[study] 'draws'", 1)
+    try:
+        sampler = SamplerConfig(
+            draws=draws,
+            tune=_int(study.get("tune", draws), "[study] 'tune'", 0),
+            chains=_int(study.get("chains", 4), "[study] 'chains'", 1),
+            target_accept=study.get("target_accept", 0.8),
+            cores=1,
+            progress=False,
+        )
+    except (TypeError, ValueError) as exc:
+        raise _err("[study]", str(exc)) from None
+    return StudyConfig(
+        scenarios=tuple(scenarios),
+        replications=_int(study.get("replications", 20), "[study] 'replications'", 1),
+        seed=_int(study.get("seed", 0), "[study] 'seed'", 0),
+        sampler=sampler,
+        rank_draws=_int(study.get("rank_draws", 99), "[study] 'rank_draws'", 1),
+    )

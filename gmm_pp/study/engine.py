@@ -1,0 +1,174 @@
+"""Where replications run: in this process, a local process pool, or Dask distributed.
+
+Every engine is a ``concurrent.futures.Executor`` (Dask's through
+``client.get_executor()``), driven by the same loop; results are keyed by
+replication, so the tables never depend on the engine, the number of workers
+or the order in which replications finish.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from gmm_pp.study.replicate import Task, run_replication
+
+__all__ = ["ENGINES", "Progress", "executor", "run_tasks"]
+
+ENGINES = ("local", "dask", "serial")
+
+#: Same seed, same draws whatever the compile cache holds (see STACK notes).
+_FLAG = "numba__fastmath=False"
+
+
+def init_worker() -> None:
+    """Make a fresh worker reproducible: numba's fastmath off before PyTensor loads."""
+    flags = os.environ.get("PYTENSOR_FLAGS", "")
+    if "numba__fastmath" not in flags:
+        os.environ["PYTENSOR_FLAGS"] = f"{flags},{_FLAG}" if flags else _FLAG
+
+
+class _SerialExecutor(cf.Executor):
+    """Runs each task when submitted, in this process (debugging, tests)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # noqa: D102
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+@contextlib.contextmanager
+def executor(engine: str, workers: int | None = None, address: str | None = None):
+    """An Executor for ``engine``; closed (and a local Dask cluster stopped) on exit.
+
+    Parameters
+    ----------
+    engine : {"local", "dask", "serial"}
+    workers : int, optional
+        Worker processes (default: the machine's cores).  Ignored with ``address``.
+    address : str, optional
+        A running Dask scheduler (``tcp://host:8786``); implies ``engine="dask"``.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+    n = workers or os.cpu_count() or 1
+    if engine == "serial":
+        yield _SerialExecutor()
+    elif engine == "local":
+        pool = cf.ProcessPoolExecutor(
+            max_workers=n, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
+        )
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            raise ImportError(
+                "engine 'dask' needs Dask distributed: pip install 'gmm-pp[dask]'"
+            ) from None
+        if address:
+            client = Client(address)
+            cluster = None
+        else:
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)
+        try:
+            client.run(init_worker)
+            yield client.get_executor()
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+class Progress:
+    """Replications done, failed, rate and ETA, on one line of stderr.
+
+    Redrawn in place on a terminal; otherwise a line at most every ``every`` s.
+    """
+
+    def __init__(self, total: int, *, enabled: bool = True, every: float = 10.0, stream=None):
+        self.total, self.done, self.failed = total, 0, 0
+        self.enabled, self.every = enabled, every
+        self.stream = sys.stderr if stream is None else stream
+        self.start = self.last = time.perf_counter()
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def line(self) -> str:
+        """The progress line."""
+        elapsed = time.perf_counter() - self.start
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta_text = "--" if eta != eta else _clock(eta)
+        return (
+            f"study: {self.done}/{self.total} replications ({self.failed} failed), "
+            f"{rate * 60:.1f}/min, elapsed {_clock(elapsed)}, ETA {eta_text}"
+        )
+
+    def update(self, failed: bool) -> None:
+        """Count one finished replication."""
+        self.done += 1
+        self.failed += int(failed)
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.tty:
+            self.stream.write("\r" + self.line())
+            if self.done == self.total:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif now - self.last >= self.every or self.done == self.total:
+            self.stream.write(self.line() + "\n")
+            self.stream.flush()
+            self.last = now
+
+
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(round(seconds)), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m}m{s:02d}s"
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    pool: cf.Executor,
+    on_result: Callable[[dict], None],
+    fn: Callable[[Task], dict] = run_replication,
+) -> Iterator[dict]:
+    """Submit every task, and hand each result to ``on_result`` as it completes.
+
+    Yields the results in completion order.  A task whose worker failed (the
+    process died, or ``fn`` itself raised) yields a failed result marked
+    ``"transient": True``: it is reported, not stored, so a rerun retries it.
+    """
+    futures = {pool.submit(fn, task): task for task in tasks}
+    try:
+        for future in cf.as_completed(futures):
+            task = futures[future]
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - the worker itself failed
+                from gmm_pp.study.replicate import failed_result
+
+                result = failed_result(task, f"{type(exc).__name__}: {exc} (worker)")
+                result["transient"] = True
+            on_result(result)
+            yield result
+    finally:
+        for future in futures:
+            future.cancel()

@@ -1,0 +1,154 @@
+"""The HTML report of a validation study (written atomically, images embedded)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["study_figure_data", "write_study_report"]
+
+CAPTIONS = {
+    "coverage": (
+        "Coverage",
+        "How often the posterior's central 50%, 80% and 94% intervals held the true value, "
+        "over every replication and parameter. A calibrated posterior lies on the dashed "
+        "line, within its Monte-Carlo error (bars).",
+    ),
+    "accuracy": (
+        "Bias and RMSE against n",
+        "The error of each point estimate against the truth, averaged over the parameters "
+        "of a kind: EM's MLE, the PyMC MAP and the posterior mean. All shrink as n grows; "
+        "at small n the prior pulls the MAP and the posterior mean, and the MLE's variances "
+        "are biased low.",
+    ),
+    "sbc": (
+        "Simulation-based calibration",
+        "With the truth drawn from the prior, the rank of the truth among posterior draws "
+        "is uniform when the inference is right. Bars outside the grey band, a U shape "
+        "(too narrow) or a hump (too wide) signal a problem; p is a chi-square test of "
+        "uniformity.",
+    ),
+}
+
+
+def study_figure_data(parameters, summary: dict, bins: int = 10) -> dict:
+    """Every number the study's figures draw.
+
+    Parameters
+    ----------
+    parameters : DataFrame
+        The study's per-parameter table.
+    summary : dict
+        Its :func:`gmm_pp.study.metrics.summarise`.
+    bins : int
+        SBC histogram bins.
+
+    Returns
+    -------
+    dict
+        ``coverage``, ``accuracy`` (mean |bias| and RMSE per scenario, n, kind and
+        estimator) and ``sbc`` (one histogram per scenario and parameter).
+    """
+    from gmm_pp.study.metrics import rank_histogram
+
+    acc = {}
+    for r in summary.get("accuracy", []):
+        key = (r["scenario"], r["n"], r["kind"], r["estimator"])
+        acc.setdefault(key, []).append(r)
+    accuracy = [
+        {
+            "scenario": s,
+            "n": n,
+            "kind": kind,
+            "estimator": est,
+            "abs_bias": float(np.nanmean([abs(r["bias"]) for r in rs])),
+            "rmse": float(np.nanmean([r["rmse"] for r in rs])),
+        }
+        for (s, n, kind, est), rs in sorted(acc.items())
+    ]
+    pvalues = {(r["scenario"], r["parameter"]): r["pvalue"] for r in summary.get("sbc", [])}
+    sbc = []
+    if len(parameters):
+        prior = parameters[parameters["truth_mode"] == "prior"]
+        for (scenario, parameter), group in prior.groupby(["scenario", "parameter"], sort=True):
+            h = rank_histogram(group["rank"].to_numpy(), int(group["rank_draws"].max()), bins)
+            sbc.append(
+                {
+                    "scenario": scenario,
+                    "parameter": parameter,
+                    "pvalue": pvalues.get((scenario, parameter), float("nan")),
+                    **{k: np.asarray(v).tolist() for k, v in h.items()},
+                }
+            )
+    return {"coverage": summary.get("coverage", []), "accuracy": accuracy, "sbc": sbc}
+
+
+def write_study_report(result, out_dir: str | Path) -> Path:
+    """Write ``index.html``, the figures' PNGs and ``data.json`` for a study.
+
+    Parameters
+    ----------
+    result : gmm_pp.study.StudyResult
+    out_dir : str or Path
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from gmm_pp._files import atomic_directory
+    from reports import study_plots
+
+    data = study_figure_data(result.parameters, result.summary)
+    drawers = {
+        "coverage": (study_plots.plot_coverage, data["coverage"]),
+        "accuracy": (study_plots.plot_accuracy, data["accuracy"]),
+        "sbc": (study_plots.plot_sbc, data["sbc"]),
+    }
+    target = Path(out_dir)
+    with atomic_directory(target) as tmp:
+        figures = []
+        for name, (draw, records) in drawers.items():
+            if not records:
+                continue
+            fig, _ = draw(records)
+            path = tmp / f"{name}.png"
+            fig.savefig(path, dpi=100)
+            plt.close(fig)
+            figures.append(
+                {
+                    "name": name,
+                    "file": path.name,
+                    "title": CAPTIONS[name][0],
+                    "caption": CAPTIONS[name][1],
+                    "base64": base64.b64encode(path.read_bytes()).decode("ascii"),
+                }
+            )
+        reps = result.replications
+        failed = reps[reps["error"].fillna("") != ""] if len(reps) else reps
+        env = Environment(
+            loader=PackageLoader("reports", "templates"),
+            autoescape=select_autoescape(["html", "j2"]),
+        )
+        html = env.get_template("study.html.j2").render(
+            summary_text=result.text(),
+            failures=result.summary.get("failures", []),
+            errors=[
+                {"key": r["key"], "scenario": r["scenario"], "error": r["error"]}
+                for r in failed.to_dict("records")
+            ],
+            sbc=result.summary.get("sbc", []),
+            figures=figures,
+        )
+        (tmp / "index.html").write_text(html, encoding="utf-8")
+        (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float))
+    return target / "index.html"
