@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 		"$$py" -m venv "$(VENV)"; \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,dask]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -156,19 +156,30 @@ def run_tasks(
     process died, or ``fn`` itself raised) yields a failed result marked
     ``"transient": True``: it is reported, not stored, so a rerun retries it.
     """
+    if isinstance(pool, _SerialExecutor):  # one at a time, each stored before the next
+        pairs = ((pool.submit(fn, task), task) for task in tasks)
+        for future, task in pairs:
+            result = _result(future, task)
+            on_result(result)
+            yield result
+        return
     futures = {pool.submit(fn, task): task for task in tasks}
     try:
         for future in cf.as_completed(futures):
-            task = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - the worker itself failed
-                from gmm_pp.study.replicate import failed_result
-
-                result = failed_result(task, f"{type(exc).__name__}: {exc} (worker)")
-                result["transient"] = True
+            result = _result(future, futures[future])
             on_result(result)
             yield result
     finally:
         for future in futures:
             future.cancel()
+
+
+def _result(future: cf.Future, task: Task) -> dict:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - the worker itself failed
+        from gmm_pp.study.replicate import failed_result
+
+        result = failed_result(task, f"{type(exc).__name__}: {exc} (worker)")
+        result["transient"] = True
+        return result
