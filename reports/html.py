@@ -92,6 +92,28 @@ def _table(comparison) -> tuple[list[str], list[list[str]]]:
     return columns, rows
 
 
+def save_figure(fig, folder: Path, name: str, caption: tuple[str, str], dpi: int) -> dict:
+    """Save ``fig`` as ``folder/name.png`` and close it; the template's record of it.
+
+    Returns
+    -------
+    dict
+        ``name``, ``file``, ``title``, ``caption`` and the PNG in ``base64``.
+    """
+    import matplotlib.pyplot as plt
+
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return {
+        "name": name,
+        "file": path.name,
+        "title": caption[0],
+        "caption": caption[1],
+        "base64": base64.b64encode(path.read_bytes()).decode("ascii"),
+    }
+
+
 def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -> Path:
     """Write ``index.html``, one PNG per figure and ``data.json`` to ``out_dir``.
 
@@ -134,17 +156,7 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
         figures = []
         for name, draw in drawers.items():
             fig, _ = draw(fd)
-            path = tmp / f"{name}.png"
-            fig.savefig(path, dpi=110)
-            figures.append(
-                {
-                    "name": name,
-                    "file": path.name,
-                    "title": CAPTIONS[name][0],
-                    "caption": CAPTIONS[name][1],
-                    "base64": base64.b64encode(path.read_bytes()).decode("ascii"),
-                }
-            )
+            figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=110))
         columns, rows = _table(comparison)
         env = Environment(
             loader=PackageLoader("reports", "templates"),

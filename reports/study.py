@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -102,11 +101,11 @@ def write_study_report(result, out_dir: str | Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from gmm_pp._files import atomic_directory
     from reports import study_plots
+    from reports.html import save_figure
 
     data = study_figure_data(result.parameters, result.summary)
     drawers = {
@@ -121,18 +120,7 @@ def write_study_report(result, out_dir: str | Path) -> Path:
             if not records:
                 continue
             fig, _ = draw(records)
-            path = tmp / f"{name}.png"
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
-            figures.append(
-                {
-                    "name": name,
-                    "file": path.name,
-                    "title": CAPTIONS[name][0],
-                    "caption": CAPTIONS[name][1],
-                    "base64": base64.b64encode(path.read_bytes()).decode("ascii"),
-                }
-            )
+            figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=100))
         reps = result.replications
         failed = reps[reps["error"].fillna("") != ""] if len(reps) else reps
         env = Environment(

@@ -258,27 +258,11 @@ def load_config(source: str | Path | dict) -> StudyConfig:
 
     Examples
     --------
-    The example that ships with the package::
+    The example that ships with the package (``gmm_pp/study/example.toml``):
 
-        [study]
-        replications = 20
-        seed = 2026
-        draws = 500          # per chain, after as many tuning steps
-        chains = 4
-
-        [[scenario]]
-        name = "separated"
-        n = [50, 200]        # a list: one scenario per value
-        k = 2
-        d = 1
-        separation = 4.0
-
-        [[scenario]]
-        name = "sbc"
-        n = 200
-        k = 2
-        d = 1
-        truth = "prior"      # simulation-based calibration
+    >>> from gmm_pp.study import EXAMPLE, load_config
+    >>> [s.name for s in load_config(EXAMPLE).scenarios]
+    ['separated/n=50', 'separated/n=200', 'sbc']
     """
     if isinstance(source, dict):
         raw, origin = source, "config"

@@ -91,9 +91,23 @@ def executor(engine: str, workers: int | None = None, address: str | None = None
             client.run(init_worker)
             yield client.get_executor()
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            with _quiet("distributed"):  # workers closing log broken heartbeats: noise
+                client.close()
+                if cluster is not None:
+                    cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet(name: str):
+    import logging
+
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 class Progress:

@@ -163,22 +163,15 @@ def test_study_records_every_parameter(serial_study):
     assert pd.read_csv(serial_study.directory / "parameters.csv").shape == p.shape
 
 
-def test_local_pool_gives_the_identical_table(serial_study, tmp_path):
-    local = run_study(load_config(TINY), tmp_path / "local", engine="local", workers=2,
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_every_engine_gives_the_identical_table(serial_study, tmp_path, engine):
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    other = run_study(load_config(TINY), tmp_path / engine, engine=engine, workers=2,
                       progress=False)  # fmt: skip
-    pd.testing.assert_frame_equal(local.parameters, serial_study.parameters)
+    pd.testing.assert_frame_equal(other.parameters, serial_study.parameters)
     pd.testing.assert_frame_equal(
-        _deterministic(local.replications), _deterministic(serial_study.replications)
-    )
-
-
-def test_dask_local_cluster_gives_the_identical_table(serial_study, tmp_path):
-    pytest.importorskip("distributed")
-    dask = run_study(load_config(TINY), tmp_path / "dask", engine="dask", workers=2,
-                     progress=False)  # fmt: skip
-    pd.testing.assert_frame_equal(dask.parameters, serial_study.parameters)
-    pd.testing.assert_frame_equal(
-        _deterministic(dask.replications), _deterministic(serial_study.replications)
+        _deterministic(other.replications), _deterministic(serial_study.replications)
     )
 
 
