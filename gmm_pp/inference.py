@@ -149,6 +149,22 @@ def find_map(
     return MAPResult(params, objective, success, message, len(starts), time.perf_counter() - t0)
 
 
+#: How far a start coordinate with an exactly zero gradient is moved (unconstrained units).
+_NUDGE = 1e-6
+
+
+def _nudged(logp, x: np.ndarray) -> np.ndarray:
+    """``x``, with every coordinate whose gradient is exactly 0 moved by ``_NUDGE``.
+
+    nutpie refuses to start where any gradient component is exactly zero ("bad
+    initial gradient"), which happens at a MAP-EM start with equal weights (e.g.
+    100 points in each of two separated clusters).  The move is deterministic
+    and far below the posterior's scale.
+    """
+    _, grad = logp(x)
+    return np.where(grad == 0.0, x + _NUDGE, x)
+
+
 def sample_posterior(
     mm: MixtureModel,
     X: np.ndarray,
@@ -182,7 +198,7 @@ def sample_posterior(
     values, scaling = mm.prepare(X, prior)
     compiled = mm.nutpie_model()
     w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    flat = mm.flat(mm.unconstrained((w, m, v)))
+    flat = _nudged(mm.log_density(values), mm.flat(mm.unconstrained((w, m, v))))
 
     def initial_point(_seed) -> np.ndarray:
         return flat.copy()

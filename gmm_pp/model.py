@@ -197,13 +197,41 @@ class MixtureModel:
             )
         return self._cache["nutpie"]
 
+    def log_density(self, values: dict) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """The log-density nutpie samples, for one data set, callable from Python.
+
+        Parameters
+        ----------
+        values : dict
+            ``pm.Data`` values from :meth:`prepare`.
+
+        Returns
+        -------
+        callable
+            ``logp(x) -> (value, gradient)`` on the unconstrained space (Jacobian
+            included), ``x`` of shape (n_dim,) in nutpie's flat layout (see
+            :meth:`flat`).  It runs nutpie's compiled code: no compilation.
+        """
+        compiled = self.nutpie_model().with_data(**values)
+        jit_fn = compiled.logp_func.vm.jit_fn
+        shared = [
+            compiled.shared_data[compiled.shared_var_keys[var]]
+            for var in compiled.logp_func.get_shared()
+        ]
+
+        def logp(x: np.ndarray) -> tuple[float, np.ndarray]:
+            # C-ordered, writeable float64: the signature nutpie compiled (no new compile).
+            value, grad = jit_fn(np.array(x, dtype=np.float64, order="C"), *shared)
+            return float(value), np.asarray(grad)
+
+        return logp
+
     def map_loss(self, values: dict) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
         """The loss ``pm.find_MAP`` minimises, for one data set: ``-logp`` without the Jacobian.
 
-        It is evaluated by the very function nutpie samples with (the model's
-        log-density on the unconstrained space, Jacobian included, and its
-        gradient, compiled once per shape), minus the transforms' log-Jacobian
-        computed in closed form, so the MAP costs no compilation of its own.
+        :meth:`log_density` (the function nutpie samples with) minus the
+        transforms' log-Jacobian computed in closed form (:func:`log_jacobian`),
+        so the MAP costs no compilation of its own.
 
         Parameters
         ----------
@@ -216,20 +244,13 @@ class MixtureModel:
             ``loss(x) -> (value, gradient)`` for ``x`` of shape (n_dim,) in
             nutpie's flat layout (see :meth:`flat`).
         """
-        compiled = self.nutpie_model().with_data(**values)
-        jit_fn = compiled.logp_func.vm.jit_fn
-        shared = [
-            compiled.shared_data[compiled.shared_var_keys[var]]
-            for var in compiled.logp_func.get_shared()
-        ]
+        logp = self.log_density(values)
         layout = self.layout()
 
         def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
-            # C-ordered, writeable float64: the signature nutpie compiled (no new compile).
-            x = np.array(x, dtype=np.float64, order="C")
-            logp, grad = jit_fn(x, *shared)
-            jac, jac_grad = log_jacobian(x, layout)
-            return -(float(logp) - jac), -(np.asarray(grad) - jac_grad)
+            value, grad = logp(x)
+            jac, jac_grad = log_jacobian(np.asarray(x, dtype=np.float64), layout)
+            return -(value - jac), -(grad - jac_grad)
 
         return loss
 

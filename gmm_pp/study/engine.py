@@ -194,6 +194,7 @@ def _result(future: cf.Future, task: Task) -> dict:
     except Exception as exc:  # noqa: BLE001 - the worker itself failed
         from gmm_pp.study.replicate import failed_result
 
-        result = failed_result(task, f"{type(exc).__name__}: {exc} (worker)")
+        first = (str(exc).strip().splitlines() or [""])[0]
+        result = failed_result(task, f"{type(exc).__name__}: {first} (worker)")
         result["transient"] = True
         return result

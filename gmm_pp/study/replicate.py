@@ -144,7 +144,8 @@ def run_replication(task: Task) -> dict:
     except Exception as exc:  # noqa: BLE001 - a failed replication is recorded, not fatal
         rows = []
         last = traceback.extract_tb(exc.__traceback__)[-1]
-        record["error"] = f"{type(exc).__name__}: {exc} ({last.filename}:{last.lineno})"
+        first = (str(exc).strip().splitlines() or [""])[0]
+        record["error"] = f"{type(exc).__name__}: {first} ({last.filename}:{last.lineno})"
     record["seconds_total"] = time.perf_counter() - t0
     return {"key": task.key, "rows": rows, "replication": record}
 

@@ -240,3 +240,26 @@ def test_golden_posterior_summary(comparison):
     sd = np.array(GOLDEN_SD)
     assert np.all(np.abs(table.post_mean.values - GOLDEN_MEAN) <= 0.25 * sd), table
     assert_allclose(table.post_sd.values, sd, rtol=0.2)
+
+
+def test_posterior_starts_where_a_gradient_component_is_exactly_zero(comparison):
+    """Equal MAP-EM weights put the start's weight gradient at exactly 0, which nutpie refuses
+    ("bad initial gradient"); the start is nudged and sampling runs."""
+    from gmm_pp.inference import sample_posterior
+    from gmm_pp.model import get_model
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[-20.0, 0.0], [0.0, 20.0], [20.0, 0.0]])
+    X = np.concatenate([c + 0.1 * rng.standard_normal((100, 2)) for c in centres])
+    prior = em.GMMPrior().resolve(X, 3)
+    start = em.fit(X, 3, prior=prior, seed=0).params
+    assert np.all(start.weights == start.weights[0])  # exactly equal: the trap
+    mm = get_model(*X.shape, 3)
+    values, scaling = mm.prepare(X, prior)
+    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
+    _, grad = mm.log_density(values)(mm.flat(mm.unconstrained((w, m, v))))
+    assert np.any(grad == 0.0)
+    trace, _ = sample_posterior(
+        mm, X, prior, start, SamplerConfig(draws=20, tune=20, chains=2, cores=1), seed=0
+    )
+    assert trace["posterior"]["weights"].shape == (2, 20, 3)
