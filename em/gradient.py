@@ -143,6 +143,8 @@ class GradientAscentResult:
     n_iter : int
     converged : bool
         The log-likelihood's relative increase fell below ``tol``.
+    n_evaluations : int
+        Log-likelihood evaluations, the line search's included.
     """
 
     params: GMMParams
@@ -151,6 +153,7 @@ class GradientAscentResult:
     steps: np.ndarray
     n_iter: int
     converged: bool
+    n_evaluations: int
 
 
 def _unpack(theta: np.ndarray, k: int, d: int) -> GMMParams:
@@ -215,18 +218,21 @@ def gradient_ascent(
     lls, paths, steps = [ll], [params.means.copy()], []
     t = 1.0 if step is None else float(step)
     converged = False
+    evaluations = 1
     for _ in range(max_iter):
         if step is None:
             t = min(2 * t, 1e3)
             while True:  # Armijo: enough increase of L / n along the gradient
                 cand = _unpack(theta + t * grad, k, d)
                 ll_new = log_likelihood(X, cand)
+                evaluations += 1
                 if ll_new / n >= ll / n + 1e-4 * t * (grad @ grad) or t < 1e-12:
                     break
                 t /= 2
         theta = theta + t * grad
         params = _unpack(theta, k, d)
         grad, ll_new = _ascent_direction(X, params)
+        evaluations += 1
         steps.append(t)
         lls.append(ll_new)
         paths.append(params.means.copy())
@@ -242,4 +248,5 @@ def gradient_ascent(
         steps=np.array(steps),
         n_iter=len(steps),
         converged=converged,
+        n_evaluations=evaluations,
     )

@@ -269,6 +269,23 @@ def _build_parser() -> argparse.ArgumentParser:
     p_study.add_argument("--no-report", action="store_true", help="skip the HTML report")
     p_study.add_argument("--quiet", action="store_true", help="no progress line")
     p_study.set_defaults(func=_cmd_study)
+
+    p_teach = sub.add_parser(
+        "teach",
+        help="write a lesson on EM, MLE and Bayes as an HTML page",
+        description="Write one lesson (text, tables, figures) as a self-contained HTML page.",
+        epilog="examples:\n  gmm-pp teach --list\n  gmm-pp teach course-example\n"
+        "  gmm-pp teach mle-vs-bayes --out lessons/bayes --seed 2",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_teach.add_argument("lesson", metavar="LESSON", nargs="?", help="the lesson (see --list)")
+    p_teach.add_argument("--list", action="store_true", help="name the lessons and stop")
+    p_teach.add_argument(
+        "--out", metavar="DIR", default=None, help="page folder (default ./lesson-LESSON)"
+    )
+    p_teach.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_teach.add_argument("--quiet", action="store_true", help="print only the page's path")
+    p_teach.set_defaults(func=_cmd_teach)
     return parser
 
 
@@ -480,6 +497,26 @@ def _cmd_study(args) -> int:
 
         index = write_study_report(result, Path(args.out) / "report")
         print(f"report: {index.resolve()}")
+    return EXIT_OK
+
+
+def _cmd_teach(args) -> int:
+    from gmm_pp.teach import LESSONS, build_lesson
+
+    if args.list:
+        for name, (about, _) in LESSONS.items():
+            print(f"{name:16} {about}")
+        return EXIT_OK
+    if args.lesson is None:
+        raise ValueError("LESSON: name a lesson (gmm-pp teach --list shows them)")
+    if args.lesson not in LESSONS:
+        raise ValueError(f"LESSON: expected one of {', '.join(LESSONS)}, got {args.lesson!r}")
+    from reports.lessons import write_lesson
+
+    _progress(args, f"gmm-pp: computing lesson {args.lesson} ...")
+    lesson = build_lesson(args.lesson, seed=args.seed)
+    index = write_lesson(lesson, Path(args.out or f"lesson-{args.lesson}"))
+    print(index.resolve())
     return EXIT_OK
 
 

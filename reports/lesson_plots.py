@@ -1,0 +1,141 @@
+"""Figures of the lessons: each draws numbers a lesson computed (``Figure.data``).
+
+Every function takes that ``data`` dict and an optional ``ax``/``axes`` and
+returns ``(fig, axes)``.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "plot_bayes_vs_n",
+    "plot_course_example",
+    "plot_degeneracy",
+    "plot_endpoints",
+    "plot_loglik_curves",
+    "plot_mean_paths",
+]
+
+
+def _axes(ncols: int, axes, width: float = 5.0, height: float = 3.8):
+    if axes is None:
+        fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), layout="constrained",
+                                 squeeze=False)  # fmt: skip
+        return fig, axes[0]
+    axes = np.atleast_1d(axes)
+    return axes[0].figure, axes
+
+
+def plot_loglik_curves(data: dict, ax=None):
+    """Log-likelihood per iteration, one line per method (``series``: label -> values)."""
+    fig, (ax,) = _axes(1, None if ax is None else [ax])
+    for label, values in data["series"].items():
+        ax.plot(np.arange(len(values)), values, marker=".", ms=3, label=label)
+    ax.set(xlabel="iteration", ylabel=data.get("ylabel", "log-likelihood"))
+    ax.set_xscale("symlog", linthresh=10)
+    ax.legend()
+    return fig, ax
+
+
+def plot_course_example(data: dict, axes=None):
+    """The points with the mixture density at the start and at convergence; EM's trace."""
+    fig, axes = _axes(2, axes)
+    ax = axes[0]
+    ax.plot(data["grid"], data["density_start"], ls="--", color="grey", label="start")
+    ax.plot(data["grid"], data["density_end"], color="tab:blue", label="EM's estimate")
+    ax.plot(data["points"], np.zeros(len(data["points"])), "k|", ms=20, mew=2, label="points")
+    ax.set(xlabel="x", ylabel="mixture density")
+    ax.legend()
+    ll = data["loglik"]
+    axes[1].plot(np.arange(len(ll)), ll, marker="o", color="tab:blue")
+    axes[1].set(xlabel="iteration", ylabel="log-likelihood", title="EM never goes down")
+    return fig, axes
+
+
+def plot_mean_paths(data: dict, ax=None):
+    """Contours of the log-likelihood over (mu_1, mu_2) and each method's path."""
+    fig, (ax,) = _axes(1, None if ax is None else [ax], width=5.5, height=5.0)
+    axis = np.asarray(data["axis"])
+    Z = np.asarray(data["loglik"])
+    levels = np.quantile(Z, np.linspace(0.3, 1.0, 25))
+    ax.contour(axis, axis, Z, levels=np.unique(levels), cmap="Greys", linewidths=0.7)
+    for (label, path), colour in zip(data["paths"].items(), ("tab:blue", "tab:orange"),
+                                     strict=False):  # fmt: skip
+        path = np.asarray(path)
+        ax.plot(path[:, 0], path[:, 1], marker=".", ms=4, lw=1, color=colour, label=label)
+        ax.plot(*path[0], "s", color="k", ms=7)
+        ax.plot(*path[-1], "*", color=colour, ms=12)
+    ax.set(xlabel="mean of component 1", ylabel="mean of component 2", aspect="equal")
+    ax.legend(title="square: start")
+    return fig, ax
+
+
+def plot_endpoints(data: dict, axes=None):
+    """EM's end points from many starts (share and log-likelihood), and where each fit landed."""
+    fig, axes = _axes(2, axes, width=5.5)
+    ends = data["endpoints"]
+    labels = [f"#{i + 1}" for i in range(len(ends))]
+    axes[0].bar(labels, [e["share"] for e in ends], color="tab:blue")
+    for i, e in enumerate(ends):
+        axes[0].annotate(f"{e['loglik']:.1f}", (i, e["share"]), ha="center", va="bottom")
+    axes[0].set(xlabel="distinct end point (label: its log-likelihood)",
+                ylabel="share of starts", title="Where EM stops")  # fmt: skip
+    ax = axes[1]
+    X = np.asarray(data["X"])
+    ax.scatter(X[:, 0], X[:, 1], s=6, color="0.75")
+    for i, e in enumerate(ends):
+        m = np.asarray(e["means"])
+        ax.scatter(m[:, 0], m[:, 1], marker="o", s=70, facecolors="none",
+                   edgecolors=f"C{i}", lw=1.5, label=f"EM end point #{i + 1}")  # fmt: skip
+    m = np.asarray(data["map_means"])
+    ax.scatter(m[:, 0], m[:, 1], marker="x", s=80, color="k", label="PyMC MAP")
+    for c, cm in enumerate(data["chain_means"]):
+        cm = np.asarray(cm)
+        ax.scatter(cm[:, 0], cm[:, 1], marker="+", s=80, color="tab:red",
+                   label="posterior mean, per chain" if c == 0 else None)  # fmt: skip
+    ax.set(xlabel="x1", ylabel="x2", title="Component means")
+    ax.legend(fontsize="x-small")
+    return fig, axes
+
+
+def plot_bayes_vs_n(data: dict, axes=None):
+    """Per n: a parameter's MLE, MAP and posterior interval; the draws' log-likelihood gap."""
+    fig, axes = _axes(2, axes, width=5.5)
+    ns = np.asarray(data["n"])
+    ax = axes[0]
+    ax.axhline(data["truth"], color="k", ls=":", label="truth")
+    ax.fill_between(ns, data["lo"], data["hi"], color="tab:red", alpha=0.2,
+                    label="posterior 94% interval")  # fmt: skip
+    ax.plot(ns, data["post_mean"], color="tab:red", marker="o", label="posterior mean")
+    ax.plot(ns, data["mle"], color="tab:blue", marker="s", ls="--", label="EM (MLE)")
+    ax.plot(ns, data["map"], color="tab:orange", marker="^", ls="--", label="MAP")
+    ax.set(xscale="log", xlabel="n (points)", ylabel=data["parameter"], title=data["parameter"])
+    ax.legend(fontsize="small")
+    ax = axes[1]
+    ax.plot(ns, data["gap"], marker="o", color="tab:red", label="EM maximum - mean draw")
+    ax.axhline(data["half_params"], color="k", ls="--", label="half the number of parameters")
+    ax.set(xscale="log", xlabel="n (points)", ylabel="log-likelihood gap",
+           title="Draws sit below the maximum")  # fmt: skip
+    ax.legend(fontsize="small")
+    return fig, axes
+
+
+def plot_degeneracy(data: dict, axes=None):
+    """The log-likelihood as one component shrinks onto a point; collapse shares per fit."""
+    fig, axes = _axes(2, axes, width=5.5)
+    ax = axes[0]
+    ax.plot(data["sigma"], data["loglik"], color="tab:blue", label="log-likelihood")
+    ax.plot(data["sigma"], data["log_posterior"], color="tab:red",
+            label="log-likelihood + log prior")  # fmt: skip
+    ax.set(xscale="log", xlabel="sd of the component on one point",
+           ylabel="value (up to a constant)")  # fmt: skip
+    ax.invert_xaxis()
+    ax.legend(fontsize="small")
+    ax = axes[1]
+    names = list(data["smallest_sd"])
+    ax.bar(names, [data["smallest_sd"][k] for k in names], color=["tab:blue", "tab:orange",
+           "tab:red"][: len(names)])  # fmt: skip
+    ax.set(yscale="log", ylabel="smallest component sd", title="Where each fit ends")
+    return fig, axes
