@@ -47,7 +47,7 @@ def _gradient(**kw) -> Lesson:
 #: name -> (one-line description, builder)
 LESSONS: dict[str, tuple[str, Callable[..., Lesson]]] = {
     "course-example": ("the course's 1-D example: one E-step and M-step by hand, then EM", _course),
-    "initialisation": ("many starts, many local optima: where EM, MAP and chains end", _initialisation),
+    "initialisation": ("many starts, many optima: where EM, MAP and chains end", _initialisation),
     "mle-vs-bayes": ("n = 10 to 5000: the posterior narrows onto the MLE", _bayes),
     "degeneracy": ("the unbounded likelihood, and how the prior bounds it", _degeneracy),
     "gradient": ("EM as preconditioned gradient ascent, against plain gradient ascent", _gradient),
