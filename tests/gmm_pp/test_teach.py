@@ -1,0 +1,74 @@
+"""Lessons: each builds and writes its page; the course example's numbers by scipy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from markupsafe import escape
+from numpy.testing import assert_allclose
+from scipy.stats import norm
+
+from gmm_pp.cli import main
+from gmm_pp.config import SamplerConfig
+from gmm_pp.teach import LESSONS, build_lesson
+from reports.lessons import write_lesson
+
+FEW = SamplerConfig(draws=100, tune=100, chains=2, cores=1)
+
+#: Small, and on two shapes only (n 300: d 2, K 3 is the session's; d 1, K 2 is shared).
+OPTIONS = {
+    "course-example": {},
+    "gradient": {"n": 200},
+    "initialisation": {"n": 300, "starts": 10, "sampler": FEW},
+    "mle-vs-bayes": {"ns": (300,), "sampler": FEW},
+    "degeneracy": {"n": 300, "starts": 10, "sampler": FEW},
+}
+
+
+@pytest.mark.parametrize("name", list(LESSONS))
+def test_every_lesson_writes_its_page(name, tmp_path, comparison):  # comparison: shared compile
+    lesson = build_lesson(name, **OPTIONS[name])
+    index = write_lesson(lesson, tmp_path / name)
+    html = index.read_text()
+    assert str(escape(lesson.title)) in html
+    for i, section in enumerate(lesson.sections, start=1):
+        assert f'id="section{i}"' in html and str(escape(section.text.split(".")[0])) in html
+        if section.figure is not None:
+            assert (index.parent / f"figure{i}.png").stat().st_size > 5000
+    assert (index.parent / "data.json").exists()
+
+
+def test_course_example_numbers_against_scipy():
+    lesson = build_lesson("course-example")
+    x = np.array([0.2, -0.9, -1.0, 1.2, 1.8])
+    w1, w2 = 0.5 * norm(-3, 2).pdf(x), 0.5 * norm(2, 2).pdf(x)
+    r1 = w1 / (w1 + w2)
+    estep = lesson.sections[0].table.rows
+    assert_allclose([float(row[3]) for row in estep], r1, atol=5e-5)
+    assert_allclose([float(row[1]) for row in estep], w1, atol=5e-5)
+    r = np.column_stack([r1, 1 - r1])
+    nk = r.sum(0)
+    mu = (r * x[:, None]).sum(0) / nk
+    var = (r * (x[:, None] - mu) ** 2).sum(0) / nk
+    mstep = lesson.sections[1].table.rows
+    assert_allclose([float(row[2]) for row in mstep], nk / 5, atol=5e-5)
+    assert_allclose([float(row[3]) for row in mstep], mu, atol=5e-5)
+    assert_allclose([float(row[4]) for row in mstep], var, atol=5e-5)
+    ll = lesson.sections[2].figure.data["loglik"]
+    assert np.all(np.diff(ll) >= 0)
+
+
+def test_gradient_lesson_identities_hold_in_its_table():
+    rows = build_lesson("gradient", n=200).sections[0].table.rows
+    assert len(rows) == 6
+    for row in rows:
+        assert float(row[3]) < 1e-10
+
+
+def test_teach_cli(tmp_path, capsys):
+    assert main(["teach", "--list"]) == 0
+    assert "mle-vs-bayes" in capsys.readouterr().out
+    assert main(["teach", "nope"]) == 1
+    assert "expected one of course-example" in capsys.readouterr().err
+    assert main(["teach", "course-example", "--out", str(tmp_path / "c"), "--quiet"]) == 0
+    assert (tmp_path / "c" / "index.html").exists()
