@@ -92,6 +92,16 @@ def _table(comparison) -> tuple[list[str], list[list[str]]]:
     return columns, rows
 
 
+def render_page(folder: Path, template: str, **context) -> None:
+    """Render a packaged jinja2 template (autoescaped) to ``folder/index.html``."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
+    (folder / "index.html").write_text(env.get_template(template).render(**context), "utf-8")
+
+
 def save_figure(fig, folder: Path, name: str, caption: tuple[str, str], dpi: int) -> dict:
     """Save ``fig`` as ``folder/name.png`` and close it; the template's record of it.
 
@@ -136,8 +146,6 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from gmm_pp._files import atomic_directory
     from reports import plots
     from reports.figdata import figure_data
@@ -158,12 +166,10 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
             fig, _ = draw(fd)
             figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=110))
         columns, rows = _table(comparison)
-        env = Environment(
-            loader=PackageLoader("reports", "templates"),
-            autoescape=select_autoescape(["html", "j2"]),
-        )
         d = comparison.diagnostics
-        html = env.get_template("report.html.j2").render(
+        render_page(
+            tmp,
+            "report.html.j2",
             title=title or "EM, MAP and posterior of a spherical Gaussian mixture",
             n_samples=comparison.X.shape[0],
             n_features=comparison.X.shape[1],
@@ -180,7 +186,6 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
             figures=figures,
             versions=comparison.versions,
         )
-        (tmp / "index.html").write_text(html, encoding="utf-8")
         payload = {
             "figures": fd.to_json(),
             "seed": comparison.seed,

@@ -25,11 +25,9 @@ def write_lesson(lesson, out_dir: str | Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from gmm_pp._files import atomic_directory
     from reports import lesson_plots
-    from reports.html import save_figure
+    from reports.html import render_page, save_figure
 
     target = Path(out_dir)
     with atomic_directory(target) as tmp:
@@ -40,11 +38,6 @@ def write_lesson(lesson, out_dir: str | Path) -> Path:
                 fig, _ = getattr(lesson_plots, section.figure.plot)(section.figure.data)
                 figure = save_figure(fig, tmp, f"figure{i + 1}", (section.heading, ""), dpi=100)
             sections.append({"section": section, "figure": figure})
-        env = Environment(
-            loader=PackageLoader("reports", "templates"),
-            autoescape=select_autoescape(["html", "j2"]),
-        )
-        html = env.get_template("lesson.html.j2").render(lesson=lesson, sections=sections)
-        (tmp / "index.html").write_text(html, encoding="utf-8")
+        render_page(tmp, "lesson.html.j2", lesson=lesson, sections=sections)
         (tmp / "data.json").write_text(json.dumps(asdict(lesson), allow_nan=True, default=float))
     return target / "index.html"

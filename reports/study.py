@@ -101,11 +101,9 @@ def write_study_report(result, out_dir: str | Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
     from gmm_pp._files import atomic_directory
     from reports import study_plots
-    from reports.html import save_figure
+    from reports.html import render_page, save_figure
 
     data = study_figure_data(result.parameters, result.summary)
     drawers = {
@@ -123,11 +121,9 @@ def write_study_report(result, out_dir: str | Path) -> Path:
             figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=100))
         reps = result.replications
         failed = reps[reps["error"].fillna("") != ""] if len(reps) else reps
-        env = Environment(
-            loader=PackageLoader("reports", "templates"),
-            autoescape=select_autoescape(["html", "j2"]),
-        )
-        html = env.get_template("study.html.j2").render(
+        render_page(
+            tmp,
+            "study.html.j2",
             summary_text=result.text(),
             failures=result.summary.get("failures", []),
             errors=[
@@ -137,6 +133,5 @@ def write_study_report(result, out_dir: str | Path) -> Path:
             sbc=result.summary.get("sbc", []),
             figures=figures,
         )
-        (tmp / "index.html").write_text(html, encoding="utf-8")
         (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float))
     return target / "index.html"
