@@ -59,8 +59,7 @@ def plot_mean_paths(data: dict, ax=None):
     fig, (ax,) = _axes(1, None if ax is None else [ax], width=5.5, height=5.0)
     axis = np.asarray(data["axis"])
     Z = np.asarray(data["loglik"])
-    levels = np.quantile(Z, np.linspace(0.3, 1.0, 25))
-    ax.contour(axis, axis, Z, levels=np.unique(levels), cmap="Greys", linewidths=0.7)
+    ax.contour(axis, axis, Z, levels=data["levels"], cmap="Greys", linewidths=0.7)
     for (label, path), colour in zip(data["paths"].items(), ("tab:blue", "tab:orange"),
                                      strict=False):  # fmt: skip
         path = np.asarray(path)

@@ -97,6 +97,7 @@ def gradient_lesson(*, seed: int = 0, n: int = 400, **_) -> Lesson:
                     {
                         "axis": axis.tolist(),
                         "loglik": Z.tolist(),
+                        "levels": np.unique(np.quantile(Z, np.linspace(0.3, 1.0, 25))).tolist(),
                         "paths": {"EM": em_paths.tolist(), "gradient ascent": ga_paths.tolist()},
                     },
                 ),
