@@ -5,6 +5,8 @@
 >>> print(result.text())                                  # doctest: +SKIP
 """
 
+from pathlib import Path
+
 from gmm_pp.study.config import Scenario, StudyConfig, StudyConfigError, load_config, unit_prior
 from gmm_pp.study.runner import StudyResult, run_study
 
@@ -18,8 +20,6 @@ __all__ = [
     "run_study",
     "unit_prior",
 ]
-
-from pathlib import Path
 
 #: The example study that ships with the package.
 EXAMPLE = Path(__file__).with_name("example.toml")
