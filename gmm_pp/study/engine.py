@@ -12,6 +12,7 @@ import concurrent.futures as cf
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +28,17 @@ _FLAG = "numba__fastmath=False"
 
 
 def init_worker() -> None:
-    """Make a fresh worker reproducible: numba's fastmath off before PyTensor loads."""
+    """Prepare a fresh worker process for replications.
+
+    numba's fastmath goes off before PyTensor loads (the same draws everywhere),
+    and Ctrl-C is left to the main process, which stops the workers itself.
+    """
+    import logging
+
+    with contextlib.suppress(ValueError):  # not the main thread (a Dask worker thread)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A stopped study cancels the tasks in flight; Dask workers would log each as a warning.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     flags = os.environ.get("PYTENSOR_FLAGS", "")
     if "numba__fastmath" not in flags:
         os.environ["PYTENSOR_FLAGS"] = f"{flags},{_FLAG}" if flags else _FLAG
@@ -83,9 +94,13 @@ def executor(engine: str, workers: int | None = None, address: str | None = None
             client = Client(address)
             cluster = None
         else:
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
-            )
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:  # its processes inherit SIG_IGN: Ctrl-C reaches only this process
+                cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+                )
+            finally:
+                signal.signal(signal.SIGINT, previous)
             client = Client(cluster)
         try:
             client.run(init_worker)
