@@ -53,16 +53,18 @@ class StudyResult:
             + (f", {len(self.not_run)} not run: rerun to retry" if self.not_run else "")
             + ")"
         ]
+        coverage: dict[str, list[dict]] = {}
+        for c in self.summary.get("coverage", []):
+            coverage.setdefault(c["scenario"], []).append(c)
         for f in self.summary.get("failures", []):
+            cov = coverage.get(f["scenario"], [])
+            cover = " / ".join(f"{c['coverage']:.1%}" for c in cov)
+            nominal = "/".join(f"{c['nominal']:.0%}" for c in cov)
             lines.append(
                 f"  {f['scenario']}: {f['replications']} replications, {f['errors']} errors, "
                 f"EM degenerate {f['em_degenerate']:.0%}, R-hat > 1.01 {f['rhat_over_1_01']:.0%}, "
-                f"{f['seconds_median']:.1f} s each (median)"
-            )
-        for c in self.summary.get("coverage", []):
-            lines.append(
-                f"  {c['scenario']}: {c['nominal']:.0%} intervals cover the truth "
-                f"{c['coverage']:.1%} +- {c['mcse']:.1%}"
+                f"{f['seconds_median']:.1f} s each"
+                + (f"; {nominal} intervals cover {cover}" if cov else "")
             )
         sbc = self.summary.get("sbc", [])
         if sbc:
