@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gmm_pp.diagnostics import RHAT_MAX
 from gmm_pp.study.replicate import INTERVALS
 
 __all__ = [
@@ -185,25 +186,22 @@ def failures(replications: pd.DataFrame) -> pd.DataFrame:
     """Per scenario: replications, errors, non-converged and degenerate EM, sampler trouble."""
     rows = []
     for keys, group in replications.groupby(_KEYS, sort=True):
-        ok = group[group["error"].fillna("") == ""]
+        ok = group[group["error"].fillna("") == ""]  # shares over these; NaN when none
+        restarts = ok["em_restarts"].sum()
         rows.append(
             dict(
                 zip(_KEYS, keys, strict=True),
                 replications=len(group),
                 errors=int(len(group) - len(ok)),
-                em_not_converged=float((~ok["em_converged"].astype(bool)).mean())
-                if len(ok)
+                em_not_converged=float((~ok["em_converged"].astype(bool)).mean()),
+                em_degenerate=float(ok["em_degenerate"].astype(bool).mean()),
+                em_degenerate_restarts=float(ok["em_degenerate_restarts"].sum() / restarts)
+                if restarts
                 else np.nan,
-                em_degenerate=float(ok["em_degenerate"].astype(bool).mean()) if len(ok) else np.nan,
-                em_degenerate_restarts=float(
-                    ok["em_degenerate_restarts"].sum() / max(ok["em_restarts"].sum(), 1)
-                )
-                if len(ok)
-                else np.nan,
-                rhat_over_1_01=float((ok["rhat_max"] > 1.01).mean()) if len(ok) else np.nan,
-                with_divergences=float((ok["divergences"] > 0).mean()) if len(ok) else np.nan,
+                rhat_over_1_01=float((ok["rhat_max"] > RHAT_MAX).mean()),
+                with_divergences=float((ok["divergences"] > 0).mean()),
                 seconds_median=float(group["seconds_total"].median()),
-                seconds_sample_median=float(ok["seconds_sample"].median()) if len(ok) else np.nan,
+                seconds_sample_median=float(ok["seconds_sample"].median()),
             )
         )
     return pd.DataFrame(rows)
