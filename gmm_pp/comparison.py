@@ -23,7 +23,7 @@ from em import EMResult, GMMParams, GMMPrior
 from em._validation import check_data, check_n_components
 from gmm_pp._files import atomic_directory
 from gmm_pp.config import SamplerConfig
-from gmm_pp.diagnostics import Diagnostics, diagnose
+from gmm_pp.diagnostics import Diagnostics, diagnose, flat_params
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
 from gmm_pp.model import get_model
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
@@ -142,33 +142,34 @@ class Comparison:
         """
         import pandas as pd
 
-        w, m, v = self.draws()
+        draws = flat_params(*self.draws())
+        fits = {
+            name: flat_params(p.weights, p.means, p.variances)
+            for name, p in (
+                ("em", self.mle.params),
+                ("map_em", self.map_em.params),
+                ("map_pymc", self.pymc_map.params),
+            )
+        }
+        truth = (
+            None
+            if self.truth is None
+            else flat_params(self.truth.weights, self.truth.means, self.truth.variances)
+        )
         rows = []
-        k, d = m.shape[-2:]
-
-        def add(name, idx, attr, draws):
-            flat = draws.reshape(-1)
+        for name, x in draws.items():
+            flat = x.reshape(-1)
             rows.append(
                 {
                     "parameter": name,
-                    "truth": np.nan if self.truth is None else getattr(self.truth, attr)[idx],
-                    "em": getattr(self.mle.params, attr)[idx],
-                    "map_em": getattr(self.map_em.params, attr)[idx],
-                    "map_pymc": getattr(self.pymc_map.params, attr)[idx],
+                    "truth": np.nan if truth is None else float(truth[name]),
+                    **{fit: float(values[name]) for fit, values in fits.items()},
                     "post_mean": flat.mean(),
                     "post_sd": flat.std(ddof=1),
                     "eti94_lower": np.quantile(flat, 0.03),
                     "eti94_upper": np.quantile(flat, 0.97),
                 }
             )
-
-        for j in range(k):
-            add(f"weight[{j}]", j, "weights", w[..., j])
-        for j in range(k):
-            for c in range(d):
-                add(f"mean[{j},{c}]", (j, c), "means", m[..., j, c])
-        for j in range(k):
-            add(f"variance[{j}]", j, "variances", v[..., j])
         return pd.DataFrame(rows)
 
     # -- persistence ---------------------------------------------------------

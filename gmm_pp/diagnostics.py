@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["Diagnostics", "SamplingWarning", "diagnose"]
+__all__ = ["Diagnostics", "SamplingWarning", "diagnose", "flat_params"]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -67,16 +67,25 @@ class Diagnostics:
         return cls(**data)
 
 
-def _flat_params(weights, means, variances) -> dict[str, np.ndarray]:
-    """(chain, draw) arrays per scalar parameter."""
-    out = {}
-    k = weights.shape[-1]
-    d = means.shape[-1]
-    for j in range(k):
-        out[f"weight[{j}]"] = weights[..., j]
-        for c in range(d):
-            out[f"mean[{j},{c}]"] = means[..., j, c]
-        out[f"variance[{j}]"] = variances[..., j]
+def flat_params(weights, means, variances) -> dict[str, np.ndarray]:
+    """Every scalar parameter by its name: ``weight[j]``, ``mean[j,c]``, ``variance[j]``.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (..., K)
+    means : ndarray of shape (..., K, d)
+    variances : ndarray of shape (..., K)
+        Draws (leading axes chain, draw) or one estimate (no leading axes).
+
+    Returns
+    -------
+    dict
+        Name -> ndarray of shape (...), weights first, then means, then variances.
+    """
+    k, d = means.shape[-2:]
+    out = {f"weight[{j}]": weights[..., j] for j in range(k)}
+    out.update({f"mean[{j},{c}]": means[..., j, c] for j in range(k) for c in range(d)})
+    out.update({f"variance[{j}]": variances[..., j] for j in range(k)})
     return out
 
 
@@ -121,7 +130,7 @@ def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diag
     Diagnostics
         Warns with SamplingWarning when a threshold is crossed.
     """
-    after = _flat_params(*relabelled)
+    after = flat_params(*relabelled)
     chains, draws = relabelled[0].shape[:2]
     stacked = _stack(after)
     rhat, bulk, tail = _rhat(stacked), _ess(stacked, "bulk"), _ess(stacked, "tail")
@@ -129,7 +138,7 @@ def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diag
         name: {"rhat": float(rhat[i]), "ess_bulk": float(bulk[i]), "ess_tail": float(tail[i])}
         for i, name in enumerate(after)
     }
-    rhat_before = float(np.nanmax(_rhat(_stack(_flat_params(*raw)))))
+    rhat_before = float(np.nanmax(_rhat(_stack(flat_params(*raw)))))
     rhat_max = float(np.nanmax([p["rhat"] for p in per.values()]))
     ess_bulk = float(np.nanmin([p["ess_bulk"] for p in per.values()]))
     ess_tail = float(np.nanmin([p["ess_tail"] for p in per.values()]))

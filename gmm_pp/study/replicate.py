@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmm_pp.config import SamplerConfig
+from gmm_pp.diagnostics import flat_params
 from gmm_pp.study.config import Scenario
 
 __all__ = ["INTERVALS", "Task", "failed_result", "run_replication"]
@@ -51,12 +52,8 @@ class Task:
         return f"s{self.scenario_index:03d}-r{self.replication:05d}"
 
 
-def _names(k: int, d: int) -> list[tuple[str, str, tuple]]:
-    """(parameter label, array name, index) for every scalar parameter."""
-    out = [(f"weights[{j}]", "weights", (j,)) for j in range(k)]
-    out += [(f"means[{j},{c}]", "means", (j, c)) for j in range(k) for c in range(d)]
-    out += [(f"variances[{j}]", "variances", (j,)) for j in range(k)]
-    return out
+#: Parameter name prefix -> its kind (the GMMParams field).
+_KINDS = {"weight": "weights", "mean": "means", "variance": "variances"}
 
 
 def _thin(draws: np.ndarray, n_keep: int) -> np.ndarray:
@@ -156,21 +153,22 @@ def failed_result(task: Task, error: str) -> dict:
 
 
 def _rows(task: Task, comp, base: dict) -> list[dict]:
-    k, d = comp.n_components, comp.X.shape[1]
-    draws = dict(zip(("weights", "means", "variances"), comp.draws(), strict=True))
+    draws = flat_params(*comp.draws())
     fits = {
-        "em": comp.mle.params,
-        "map_em": comp.map_em.params,
-        "map": comp.pymc_map.params,
-        "truth": comp.truth,
+        fit: flat_params(p.weights, p.means, p.variances)
+        for fit, p in (
+            ("em", comp.mle.params),
+            ("map_em", comp.map_em.params),
+            ("map", comp.pymc_map.params),
+            ("truth", comp.truth),
+        )
     }
     per = comp.diagnostics.per_parameter
     rows = []
-    for label, name, idx in _names(k, d):
-        x = draws[name][(slice(None), slice(None), *idx)]
-        row = dict(base, parameter=label, kind=name)
-        for fit, params in fits.items():
-            row[fit] = float(getattr(params, name)[idx])
+    for name, x in draws.items():
+        row = dict(base, parameter=name, kind=_KINDS[name.split("[")[0]])
+        for fit, values in fits.items():
+            row[fit] = float(values[name])
         row["post_mean"] = float(x.mean())
         row["post_sd"] = float(x.std(ddof=1))
         for level in INTERVALS:
@@ -180,9 +178,7 @@ def _rows(task: Task, comp, base: dict) -> list[dict]:
         thinned = _thin(x, task.rank_draws)
         row["rank"] = int(np.sum(thinned < row["truth"]))
         row["rank_draws"] = int(thinned.size)
-        stats = per.get(name[:-1] + label[len(name) :], {})  # "means[0,1]" -> "mean[0,1]"
-        row["rhat"] = float(stats.get("rhat", np.nan))
-        row["ess_bulk"] = float(stats.get("ess_bulk", np.nan))
-        row["ess_tail"] = float(stats.get("ess_tail", np.nan))
+        for stat in ("rhat", "ess_bulk", "ess_tail"):
+            row[stat] = float(per.get(name, {}).get(stat, np.nan))
         rows.append(row)
     return rows

@@ -117,7 +117,7 @@ def _synthetic_table():
         rows.append(
             {
                 "scenario": "s", "n": 10, "k": 1, "d": 1, "truth_mode": "fixed",
-                "replication": r, "parameter": "means[0,0]", "kind": "means",
+                "replication": r, "parameter": "mean[0,0]", "kind": "means",
                 "truth": 0.0, "em": 1.0, "map": 0.0, "post_mean": -2.0,
                 **{f"lo{t}": (-1.0 if inside else 1.0) for t in (50, 80, 94)},
                 **{f"hi{t}": 2.0 for t in (50, 80, 94)},
@@ -155,7 +155,7 @@ def test_study_records_every_parameter(serial_study):
     assert ((p["lo50"] <= p["hi50"]) & (p["lo94"] <= p["lo80"]) & (p["hi80"] <= p["hi94"])).all()
     assert p["rank"].between(0, p["rank_draws"]).all()
     # the fixed truth (relabelled to EM's labels): means 5 apart on the first axis, centred
-    fixed = p[(p["truth_mode"] == "fixed") & p["parameter"].str.match(r"means\[\d,0\]")]
+    fixed = p[(p["truth_mode"] == "fixed") & p["parameter"].str.match(r"mean\[\d,0\]")]
     for _, rep in fixed.groupby("replication"):
         assert sorted(rep["truth"]) == [-5.0, 0.0, 5.0]
     summary = json.loads((serial_study.directory / "summary.json").read_text())
