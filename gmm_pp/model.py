@@ -24,6 +24,7 @@ import pytensor.tensor as pt
 
 from em import GMMParams, GMMPrior
 from em._scaling import Scaling
+from gmm_pp.compiled import CachedPyMCModel, compile_model
 
 __all__ = ["MixtureModel", "get_model", "log_jacobian"]
 
@@ -187,12 +188,14 @@ class MixtureModel:
             "means": m,
         }
 
-    def nutpie_model(self):
-        """The compiled nutpie model for this shape, compiled on first use."""
-        if "nutpie" not in self._cache:
-            import nutpie
+    def nutpie_model(self) -> CachedPyMCModel:
+        """The compiled nutpie model for this shape, compiled on first use.
 
-            self._cache["nutpie"] = nutpie.compile_pymc_model(
+        Its C callbacks are cached on disk (:mod:`gmm_pp.compiled`): a new
+        process with a warm cache loads them instead of rebuilding them.
+        """
+        if "nutpie" not in self._cache:
+            self._cache["nutpie"] = compile_model(
                 self.model, var_names=["weights", "means", "variances"]
             )
         return self._cache["nutpie"]
@@ -210,19 +213,16 @@ class MixtureModel:
         callable
             ``logp(x) -> (value, gradient)`` on the unconstrained space (Jacobian
             included), ``x`` of shape (n_dim,) in nutpie's flat layout (see
-            :meth:`flat`).  It runs nutpie's compiled code: no compilation.
+            :meth:`flat`).  It calls the very callback nutpie samples with: no
+            compilation.  Non-finite values are returned as they are.
         """
         compiled = self.nutpie_model().with_data(**values)
-        jit_fn = compiled.logp_func.vm.jit_fn
-        shared = [
-            compiled.shared_data[compiled.shared_var_keys[var]]
-            for var in compiled.logp_func.get_shared()
-        ]
 
         def logp(x: np.ndarray) -> tuple[float, np.ndarray]:
-            # C-ordered, writeable float64: the signature nutpie compiled (no new compile).
-            value, grad = jit_fn(np.array(x, dtype=np.float64, order="C"), *shared)
-            return float(value), np.asarray(grad)
+            value, grad, status = compiled.logp_and_grad(x)
+            if status not in (0, 3, 4):  # 3, 4: non-finite gradient or value
+                raise RuntimeError(f"the compiled log-density failed at {x!r} (code {status})")
+            return value, grad
 
         return logp
 

@@ -1,0 +1,316 @@
+"""nutpie's compiled PyMC model, with its two C callbacks cached on disk.
+
+``nutpie.compile_pymc_model`` wraps PyTensor's log-density (and the function
+that expands a draw into the stored variables) in ``numba.cfunc`` callbacks for
+its Rust sampler.  Those callbacks close over the data arrays, which numba
+cannot cache, so every new process paid 10-17 s of LLVM work even with a warm
+PyTensor cache.  Here the same two callbacks are generated as source that reads
+the data's addresses and shapes from a small ``int64`` array (nutpie's
+``user_data`` pointer) and calls the same PyTensor function; they are cached by
+numba under a key made of PyTensor's own graph key and the generated source, in
+PyTensor's compile directory.  A new process loads them in well under a second.
+
+The sampler, the log-density and the expansion are nutpie's and PyTensor's own;
+only the glue between them differs.  ``tests/gmm_pp/test_compiled.py`` checks
+that the draws equal those of ``nutpie.compile_pymc_model`` bit for bit.
+
+This uses nutpie 0.16's private ``_make_functions`` (hence the ``<0.17`` pin in
+``pyproject.toml``) and PyTensor's numba cache helpers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import hashlib
+from collections.abc import Iterable
+
+import numba
+import numpy as np
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+from nutpie import compile_pymc as _nutpie
+from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
+
+__all__ = ["CachedPyMCModel", "compile_model"]
+
+#: Part of every cache key: change it whenever the generated source's meaning changes.
+_GLUE_VERSION = "1"
+
+_LOGP_SIG = types.int64(
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+_EXPAND_SIG = types.int64(
+    types.uint64,
+    types.uint64,
+    types.CPointer(types.double),
+    types.CPointer(types.double),
+    types.voidptr,
+)
+
+
+@intrinsic
+def _void_pointer(typingctx, address):
+    """An integer address as a ``void*`` (numba intrinsic)."""
+
+    def codegen(context, builder, signature, args):
+        return builder.inttoptr(args[0], cgutils.voidptr_t)
+
+    return types.voidptr(address), codegen
+
+
+@dataclasses.dataclass(frozen=True)
+class CachedPyMCModel(_nutpie.CompiledPyMCModel):
+    """A ``nutpie`` compiled model whose callbacks read the data through ``user_data``.
+
+    ``user_data`` is an ``int64`` array: for each shared variable, its data
+    address followed by its shape, at the offset ``offsets[key]``.
+    """
+
+    offsets: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def with_data(self, **updates) -> CachedPyMCModel:
+        """The model with new values of ``pm.Data`` variables (same shapes; no compile).
+
+        Raises
+        ------
+        KeyError
+            For a name that is not a shared variable of the model.
+        ValueError
+            For a value whose shape differs from the compiled one.
+        """
+        shared_data = dict(self.shared_data)
+        for name, value in updates.items():
+            keys = [key for var, key in self.shared_var_keys.items() if var.name == name]
+            if len(keys) != 1:
+                raise KeyError(f"Unknown shared variable: {name}")
+            old = shared_data[keys[0]]
+            new = np.array(value, dtype=old.dtype, order="C", copy=True)
+            if new.shape != old.shape:
+                raise ValueError(
+                    f"{name} has shape {new.shape}; this model was compiled for {old.shape}"
+                )
+            new.flags.writeable = False
+            shared_data[keys[0]] = new
+        return dataclasses.replace(
+            self, shared_data=shared_data, user_data=_user_data(shared_data, self.offsets)
+        )
+
+    def logp_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray, int]:
+        """Call the compiled log-density callback from Python.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_dim,)
+            A point in the flat unconstrained layout.
+
+        Returns
+        -------
+        value : float
+        gradient : ndarray of shape (n_dim,)
+        status : int
+            nutpie's code: 0 fine, 3 non-finite gradient, 4 non-finite value,
+            anything else an error inside the function.
+        """
+        x = np.array(x, dtype=np.float64, order="C")
+        grad = np.empty(self.n_dim)
+        value = ctypes.c_double()
+        status = self.compiled_logp_func.ctypes(
+            self.n_dim,
+            x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+            ctypes.byref(value),
+            self.user_data.ctypes.data_as(ctypes.c_void_p),
+        )
+        return value.value, grad, int(status)
+
+
+def _user_data(shared_data: dict[str, np.ndarray], offsets: dict[str, int]) -> np.ndarray:
+    """The ``int64`` array of data addresses and shapes the callbacks read."""
+    size = max((offsets[key] + 1 + shared_data[key].ndim for key in offsets), default=1)
+    meta = np.zeros(size, dtype=np.int64)
+    for key, offset in offsets.items():
+        array = shared_data[key]
+        meta[offset] = array.ctypes.data
+        meta[offset + 1 : offset + 1 + array.ndim] = array.shape
+    return meta
+
+
+def _unpack_lines(offsets: list[int], arrays: list[np.ndarray]) -> tuple[list[str], list[str]]:
+    """Source lines that view each shared array through ``meta``, and their names."""
+    lines, names = [], []
+    for i, (offset, array) in enumerate(zip(offsets, arrays, strict=True)):
+        shape = "".join(f"meta[{offset + 1 + j}], " for j in range(array.ndim))
+        lines.append(
+            f"        s{i} = numba.carray(_void_pointer(meta[{offset}]), ({shape}), "
+            f"np.{array.dtype.name})"
+        )
+        names.append(f"s{i}")
+    return lines, names
+
+
+def _logp_source(n_dim: int, n_meta: int, offsets: list[int], arrays: list[np.ndarray]) -> str:
+    """The logp callback nutpie expects (same codes), reading the data through ``meta``."""
+    lines, names = _unpack_lines(offsets, arrays)
+    return "\n".join(
+        [
+            "def gmm_pp_logp(dim, x_, out_, logp_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            "    try:",
+            f"        meta = numba.carray(user_data_, ({n_meta},), np.int64)",
+            *lines,
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_dim},))",
+            "        logp = numba.carray(logp_, ())",
+            f"        logp_val, grad = inner({', '.join(['x', *names])})",
+            "        logp[()] = logp_val",
+            "        out[...] = grad",
+            "        if not np.all(np.isfinite(out)):",
+            "            return 3",
+            "        if not np.isfinite(logp_val):",
+            "            return 4",
+            "    except Exception:",
+            "        return 1",
+            "    return 0",
+        ]
+    )
+
+
+def _expand_source(
+    n_dim: int, n_expanded: int, n_meta: int, offsets: list[int], arrays: list[np.ndarray]
+) -> str:
+    """The expand callback nutpie expects (same codes), reading the data through ``meta``."""
+    lines, names = _unpack_lines(offsets, arrays)
+    return "\n".join(
+        [
+            "def gmm_pp_expand(dim, expanded, x_, out_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            f"    if expanded != {n_expanded}:",
+            "        return -1",
+            "    try:",
+            f"        meta = numba.carray(user_data_, ({n_meta},), np.int64)",
+            *lines,
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_expanded},))",
+            f"        (values,) = inner({', '.join(['x', *names])})",
+            "        out[...] = values",
+            "    except Exception:",
+            "        return -2",
+            "    return 0",
+        ]
+    )
+
+
+def _cached_cfunc(source: str, name: str, inner, signature):
+    """``numba.cfunc(signature, cache=True)`` of generated ``source`` calling ``inner``.
+
+    The cache key joins PyTensor's key of ``inner`` (its graph), the source and
+    the signature, so a changed graph or glue never loads a stale callback.
+    """
+    inner_key = CACHED_SRC_FUNCTIONS.get(inner.py_func)
+    if inner_key is None:
+        raise RuntimeError(
+            "PyTensor did not give the log-density a cache key (is numba caching off? "
+            "set PYTENSOR_FLAGS=numba__cache=True)"
+        )
+    digest = hashlib.sha256(
+        f"{_GLUE_VERSION}\n{inner_key}\n{signature}\n{source}".encode()
+    ).hexdigest()
+    function = compile_numba_function_src(
+        source,
+        name,
+        # ``__name__`` lets numba rebuild the function's environment from the cache.
+        global_env={
+            "__name__": __name__,
+            "numba": numba,
+            "np": np,
+            "inner": inner,
+            "_void_pointer": _void_pointer,
+        },
+        cache_key=f"gmm_pp_{digest}",
+    )
+    return numba.cfunc(signature, cache=True)(function)
+
+
+def compile_model(model, var_names: Iterable[str] | None = None) -> CachedPyMCModel:
+    """Compile a PyMC model for ``nutpie.sample``, like ``nutpie.compile_pymc_model``.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    var_names : iterable of str, optional
+        Variables to keep in the trace (default: all).
+
+    Returns
+    -------
+    CachedPyMCModel
+        Accepted by ``nutpie.sample``; ``with_data`` swaps ``pm.Data`` values.
+    """
+    from pymc.initial_point import make_initial_point_fn
+
+    pymc_initial_point = _nutpie._wrap_with_lock(
+        make_initial_point_fn(model=model, jitter_rvs=set(model.free_RVs), return_transformed=True)
+    )
+    n_dim, n_expanded, logp_fn, expand_fn, initial_point, shape_info, reparameterized = (
+        _nutpie._make_functions(
+            model,
+            mode="NUMBA",
+            compute_grad=True,
+            join_expanded=True,
+            pymc_initial_point_fn=pymc_initial_point,
+            var_names=var_names,
+        )
+    )
+
+    shared_var_keys: dict = {}
+    shared_data: dict[str, np.ndarray] = {}
+    offsets: dict[str, int] = {}
+    size = 0
+    for var in [*logp_fn.get_shared(), *expand_fn.get_shared()]:
+        if var in shared_var_keys:
+            continue
+        key = f"shared{len(shared_var_keys)}"
+        value = np.array(var.get_value(), order="C", copy=True)
+        value.flags.writeable = False
+        shared_var_keys[var], shared_data[key], offsets[key] = key, value, size
+        size += 1 + value.ndim
+    n_meta = max(size, 1)
+
+    def layout(fn) -> tuple[list[int], list[np.ndarray]]:
+        keys = [shared_var_keys[var] for var in fn.get_shared()]
+        return [offsets[key] for key in keys], [shared_data[key] for key in keys]
+
+    logp_c = _cached_cfunc(
+        _logp_source(n_dim, n_meta, *layout(logp_fn)), "gmm_pp_logp", logp_fn.vm.jit_fn, _LOGP_SIG
+    )
+    expand_c = _cached_cfunc(
+        _expand_source(n_dim, n_expanded, n_meta, *layout(expand_fn)),
+        "gmm_pp_expand",
+        expand_fn.vm.jit_fn,
+        _EXPAND_SIG,
+    )
+    dims, coords = _nutpie._prepare_dims_and_coords(model, shape_info, reparameterized)
+    return CachedPyMCModel(
+        _n_dim=n_dim,
+        dims=dims,
+        _coords=coords,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        compiled_logp_func=logp_c,
+        compiled_expand_func=expand_c,
+        initial_point_func=initial_point,
+        shared_data=shared_data,
+        shared_var_keys=shared_var_keys,
+        user_data=_user_data(shared_data, offsets),
+        n_expanded=n_expanded,
+        shape_info=shape_info,
+        logp_func=logp_fn,
+        expand_func=expand_fn,
+        reparameterized_names=reparameterized,
+        offsets=offsets,
+    )
