@@ -210,18 +210,20 @@ def _expand_source(
 def _cached_cfunc(source: str, name: str, inner, signature):
     """``numba.cfunc(signature, cache=True)`` of generated ``source`` calling ``inner``.
 
-    The cache key joins PyTensor's key of ``inner`` (its graph), the source and
-    the signature, so a changed graph or glue never loads a stale callback.
+    The cache key joins PyTensor's key of ``inner`` (its graph), the source, the
+    signature and this module's name, so a changed graph or glue never loads a
+    stale callback.  When PyTensor gives no key (``numba__cache=False``), the
+    callback is compiled without a cache, as nutpie does.
     """
+    from pytensor import config
+
     inner_key = CACHED_SRC_FUNCTIONS.get(inner.py_func)
-    if inner_key is None:
-        raise RuntimeError(
-            "PyTensor did not give the log-density a cache key (is numba caching off? "
-            "set PYTENSOR_FLAGS=numba__cache=True)"
-        )
-    digest = hashlib.sha256(
-        f"{_GLUE_VERSION}\n{inner_key}\n{signature}\n{source}".encode()
-    ).hexdigest()
+    cache_key = None
+    if inner_key is not None and config.numba__cache:
+        digest = hashlib.sha256(
+            f"{_GLUE_VERSION}\n{__name__}\n{inner_key}\n{signature}\n{source}".encode()
+        ).hexdigest()
+        cache_key = f"gmm_pp_{digest}"
     function = compile_numba_function_src(
         source,
         name,
@@ -233,9 +235,9 @@ def _cached_cfunc(source: str, name: str, inner, signature):
             "inner": inner,
             "_void_pointer": _void_pointer,
         },
-        cache_key=f"gmm_pp_{digest}",
+        cache_key=cache_key,
     )
-    return numba.cfunc(signature, cache=True)(function)
+    return numba.cfunc(signature, cache=cache_key is not None)(function)
 
 
 def compile_model(model, var_names: Iterable[str] | None = None) -> CachedPyMCModel:
