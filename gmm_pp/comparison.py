@@ -53,14 +53,19 @@ def pointwise_log_likelihood(X, weights, means, variances, *, chunk: int = 256) 
     w = weights.reshape(-1, k)
     m = means.reshape(-1, k, d)
     v = variances.reshape(-1, k)
+    columns = np.ascontiguousarray(X.T)
     out = np.empty((w.shape[0], X.shape[0]))
     for a in range(0, w.shape[0], chunk):
         s = slice(a, a + chunk)
-        sq = np.einsum("sknd->snk", (X[None, None] - m[s, :, None, :]) ** 2)
-        logc = np.log(w[s])[:, None, :] - 0.5 * d * np.log(2 * np.pi * v[s])[:, None, :]
-        logc = logc - 0.5 * sq / v[s][:, None, :]
-        peak = logc.max(axis=2, keepdims=True)
-        out[s] = (peak + np.log(np.exp(logc - peak).sum(axis=2, keepdims=True)))[..., 0]
+        # Squared distances (draws, K, n), one coordinate at a time: no 4-D temporary.
+        sq = np.zeros((m[s].shape[0], k, X.shape[0]))
+        for c in range(d):
+            diff = columns[c][None, None, :] - m[s, :, c, None]
+            sq += diff * diff
+        logc = (np.log(w[s]) - 0.5 * d * np.log(2 * np.pi * v[s]))[:, :, None]
+        logc = logc - 0.5 * sq / v[s][:, :, None]
+        peak = logc.max(axis=1)
+        out[s] = peak + np.log(np.exp(logc - peak[:, None, :]).sum(axis=1))
     return out.reshape(*batch, X.shape[0])
 
 
