@@ -8,7 +8,7 @@ seconds, and the ESS per second of the slowest parameter.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_compare.py      # ~2 minutes
+    .venv/bin/python benchmarks/bench_compare.py      # ~1 minute
 """
 
 from __future__ import annotations
