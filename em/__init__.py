@@ -12,9 +12,16 @@ Examples
 0.3
 """
 
-from em.density import log_likelihood, score_samples
+from em.density import log_likelihood, pointwise_log_likelihood, score_samples
 from em.estimator import SphericalGaussianMixture
-from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, NotFittedError
+from em.exceptions import (
+    ConvergenceWarning,
+    DegenerateComponentWarning,
+    GMMError,
+    InputError,
+    InputTypeError,
+    NotFittedError,
+)
 from em.fit import fit
 from em.init import kmeans, kmeans_plusplus
 from em.params import GMMParams
@@ -28,7 +35,10 @@ __all__ = [
     "EMResult",
     "EMTrace",
     "GMMParams",
+    "GMMError",
     "GMMPrior",
+    "InputError",
+    "InputTypeError",
     "NotFittedError",
     "SphericalGaussianMixture",
     "e_step",
@@ -37,5 +47,6 @@ __all__ = [
     "kmeans_plusplus",
     "log_likelihood",
     "m_step",
+    "pointwise_log_likelihood",
     "score_samples",
 ]

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Scaling"]
+from em.exceptions import InputError
+
+__all__ = ["MAX_SCALE", "MIN_SCALE", "Scaling", "check_scale"]
+
+#: The largest spread (root mean squared deviation per coordinate) whose squares
+#: -- variances, and variances ten thousand times larger, as a broad posterior
+#: draws them -- float64 still holds: sqrt(max float) / 100, about 1.3e152.
+MAX_SCALE: float = float(np.sqrt(np.finfo(np.float64).max) / 1e2)
+#: The smallest spread whose squares stay normal numbers (full precision) with
+#: the same margin: sqrt(smallest normal float) * 100, about 1.5e-152.
+MIN_SCALE: float = float(np.sqrt(np.finfo(np.float64).tiny) * 1e2)
 
 
 _CHUNK_ROWS = 65536
@@ -20,6 +30,53 @@ _CHUNK_ROWS = 65536
 
 def _chunks(n: int):
     return (slice(a, min(a + _CHUNK_ROWS, n)) for a in range(0, n, _CHUNK_ROWS))
+
+
+def _column_means(X: np.ndarray) -> np.ndarray:
+    """Column means without overflow for data near float64's largest values."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        shift = X.mean(axis=0)
+    if np.isfinite(shift).all():
+        return shift
+    top = np.max(np.abs(X), axis=0)
+    top[top == 0] = 1.0
+    return (X / top).mean(axis=0) * top
+
+
+def check_scale(scale: float, what: str) -> float:
+    """Return ``scale`` if its square (a variance) fits float64 with full precision.
+
+    Parameters
+    ----------
+    scale : float
+        A spread in the data's units.
+    what : str
+        How to name it in the error, e.g. "X: the data's spread".
+
+    Raises
+    ------
+    InputError
+        Outside ``[MIN_SCALE, MAX_SCALE]``, saying by how much and what to do.
+    """
+    if not np.isfinite(scale) or scale > MAX_SCALE:
+        shown = "beyond float64's range" if not np.isfinite(scale) else f"{scale:.3g}"
+        raise InputError(
+            f"{what} is {shown}, more than float64 variances can hold (at most "
+            f"{MAX_SCALE:.3g}); divide the data by a power of ten (e.g. 1e{_decade(scale)}) first"
+        )
+    if scale < MIN_SCALE:
+        raise InputError(
+            f"{what} is {scale:.3g}, less than float64 variances hold at full precision "
+            f"(at least {MIN_SCALE:.3g}); multiply the data by a power of ten (e.g. "
+            f"1e{-_decade(scale)}) first"
+        )
+    return scale
+
+
+def _decade(scale: float) -> int:
+    if not np.isfinite(scale) or scale <= 0:
+        return 300
+    return int(np.floor(np.log10(scale)))
 
 
 def _spread(X: np.ndarray, shift: np.ndarray) -> float:
@@ -57,25 +114,20 @@ class Scaling:
 
         Raises
         ------
-        ValueError
-            If every row of ``X`` is the same point.
+        InputError
+            If every row of ``X`` is the same point, or the data's spread is
+            too large or too small for float64 variances (see
+            :func:`check_scale`).
         """
-        shift = X.mean(axis=0)
-        scale = _spread(X, shift)
-        if not scale > 0.0:
-            raise ValueError(
+        shift = _column_means(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = _spread(X, shift)
+        if scale == 0.0:
+            raise InputError(
                 f"{name}: all {X.shape[0]} rows are identical, so there is no spread "
                 "to fit a mixture to; check the data"
             )
-        return cls(shift, scale)
-
-    @classmethod
-    def for_evaluation(cls, X: np.ndarray, variances: np.ndarray) -> Scaling:
-        """A scaling to evaluate densities of ``X`` (which may be one point)."""
-        shift = X.mean(axis=0)
-        scale = _spread(X, shift)
-        if not scale > 0.0:
-            scale = float(np.sqrt(np.max(variances)))
+        check_scale(scale, f"{name}: the data's spread (RMS deviation per coordinate)")
         return cls(shift, scale)
 
     def data(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -1,60 +1,213 @@
-"""Log-densities of the spherical Gaussian mixture.
+"""Log-densities of the spherical Gaussian mixture, row by row.
 
-The numerical kernels live in :mod:`em._workspace`: squared distances by one
-matrix product of ``[-2 mu_k, 1, ||mu_k||^2]`` with the design
-``[z, ||z||^2, 1]``, and an in-place log-sum-exp over components, in
-components-by-samples blocks with no ``n x K x d`` temporary.
+Every row is evaluated on its own: its log-density, responsibilities and label
+never depend on the other rows of the batch (a hypothesis test holds this bit
+for bit).  For row ``x``, component ``k`` and coordinate ``c`` the kernel is
+accumulated as ``sum_c ((x_c - mu_kc) / sqrt(2 sigma_k^2))^2`` -- a difference
+in the data's own units, then one rescaling -- so there is no cancellation, no
+dependence on where the data are centred, and no overflow unless the
+log-density itself is below float64's range (then it is ``-inf``, never NaN).
+A row so far from every component that all its terms are ``-inf`` is labelled
+by the component nearest in density (the smallest kernel, compared in log
+space), with responsibility one.
+
+The functions are batched over leading axes of the parameters (posterior
+draws): one home for the mixture density, from ``em.score_samples`` to the
+pointwise log-likelihood of every posterior draw.
+
+EM's own loop uses the faster blocked kernels of :mod:`em._workspace` on its
+standardised training data; these functions are for scoring.
 """
 
 from __future__ import annotations
 
+import math
+from functools import partial
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from em._parallel import sweeping
-from em._scaling import Scaling
 from em._validation import check_data
-from em._workspace import Workspace
-from em.params import GMMParams
+from em.exceptions import InputError
 
-__all__ = ["log_likelihood", "score_samples"]
+if TYPE_CHECKING:
+    from em.params import GMMParams
+
+__all__ = [
+    "log_likelihood",
+    "pointwise_log_likelihood",
+    "responsibilities",
+    "score_samples",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+#: Elements of the (draws, K, rows) blocks the evaluation works through.
+_BLOCK = 1 << 18
 
 
-def evaluate(
-    X, params: GMMParams, per_sample: np.ndarray | None = None
-) -> tuple[Workspace, float, Scaling]:
-    """Validate ``X`` and run an E-step at ``params``.
+def _check_batch(X, weights, means, variances):
+    X = check_data(X)
+    w = np.asarray(weights, dtype=np.float64)
+    m = np.asarray(means, dtype=np.float64)
+    v = np.asarray(variances, dtype=np.float64)
+    if m.ndim == w.ndim and X.shape[1] == 1:  # 1-D means (..., K)
+        m = m[..., None]
+    k = w.shape[-1] if w.ndim else 0
+    if w.ndim < 1 or m.shape != (*w.shape, X.shape[1]) or v.shape != w.shape:
+        raise InputError(
+            f"parameters: expected weights (..., K), means (..., K, {X.shape[1]}) and variances "
+            f"(..., K) for X with {X.shape[1]} features, got {w.shape}, {m.shape}, {v.shape}"
+        )
+    if k == 0:
+        raise InputError("parameters: expected at least one component, got 0")
+    return X, w, m, v
+
+
+def _log_terms(X, w, m, v):
+    """``log w_k + log N(x_i; mu_k, v_k I)`` for a block.
+
+    Parameters
+    ----------
+    X : ndarray of shape (r, d)
+    w, v : ndarray of shape (s, K)
+    m : ndarray of shape (s, K, d)
+
+    Returns
+    -------
+    ndarray of shape (s, K, r)
+    """
+    d = X.shape[1]
+    inv = 1.0 / np.sqrt(2.0 * v)  # (s, K)
+    kernel = np.zeros((w.shape[0], w.shape[1], X.shape[0]))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for c in range(d):
+            u = X[None, None, :, c] - m[:, :, c, None]
+            u *= inv[:, :, None]
+            u *= u
+            kernel += u
+    with np.errstate(divide="ignore"):
+        const = np.log(w) - 0.5 * d * (_LOG_2PI + np.log(v))
+    return const[:, :, None] - kernel
+
+
+def _log_kernel(X, m, v):
+    """``log sum_c u_c^2`` without overflow, ``u = (x - mu) / sqrt(2 v)``; shape (s, K, r)."""
+    d = X.shape[1]
+    inv = 1.0 / np.sqrt(2.0 * v)
+    us = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for c in range(d):
+            us.append(np.abs(X[None, None, :, c] - m[:, :, c, None]) * inv[:, :, None])
+    top = np.max(us, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        total = sum((u / top) ** 2 for u in us)
+        out = 2.0 * np.log(top) + np.log(total)
+    return np.where(np.isfinite(top), out, np.inf)
+
+
+def _logsumexp(terms, log_kernel):
+    """Log-density (s, r) and responsibilities (s, K, r) of a block of terms.
+
+    ``log_kernel()`` gives the kernels' logarithms, asked for only when a row is
+    beyond float64's range from every component.
+    """
+    peak = terms.max(axis=1)
+    finite = np.isfinite(peak)
+    safe = np.where(finite, peak, 0.0)
+    with np.errstate(under="ignore"):
+        resp = np.exp(terms - safe[:, None, :])
+    total = resp.sum(axis=1)
+    resp /= np.where(finite, total, 1.0)[:, None, :]
+    with np.errstate(divide="ignore"):
+        logp = np.log(total) + safe
+    if not finite.all():
+        # Beyond float64's range from every component: -inf, all the weight on
+        # the component nearest in density.
+        logp[~finite] = -np.inf
+        key = log_kernel()
+        nearest = np.argmin(np.where(np.isnan(key), np.inf, key), axis=1)
+        one_hot = np.arange(terms.shape[1])[None, :, None] == nearest[:, None, :]
+        resp = np.where(finite[:, None, :], resp, one_hot.astype(np.float64))
+    return logp, resp
+
+
+def _blocks(n_draws: int, n_components: int, n_rows: int):
+    rows = max(1, min(n_rows, _BLOCK // n_components))
+    draws = max(1, min(n_draws, _BLOCK // (n_components * rows)))
+    for a in range(0, n_draws, draws):
+        for b in range(0, n_rows, rows):
+            yield slice(a, min(a + draws, n_draws)), slice(b, min(b + rows, n_rows))
+
+
+def _evaluate(X, w, m, v, *, resp: bool):
+    """Per-row log-density (S, n) and, when asked, responsibilities (S, K, n)."""
+    s, k = w.shape
+    n = X.shape[0]
+    logp = np.empty((s, n))
+    r = np.empty((s, k, n)) if resp else None
+    for ds, rs in _blocks(s, k, n):
+        Xb, mb = X[rs], m[ds]
+        terms = _log_terms(Xb, w[ds], mb, v[ds])
+        lp, rr = _logsumexp(terms, partial(_log_kernel, Xb, mb, v[ds]))
+        logp[ds, rs] = lp
+        if resp:
+            r[ds, :, rs] = rr
+    return logp, r
+
+
+def pointwise_log_likelihood(X, weights, means, variances) -> np.ndarray:
+    """``log p(x_i | theta_s)`` for every parameter set ``s`` and row ``i``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    weights : array-like of shape (..., K)
+    means : array-like of shape (..., K, n_features)
+    variances : array-like of shape (..., K)
+        Leading axes (for example chain and draw) are batch axes.
+
+    Returns
+    -------
+    ndarray of shape (..., n_samples)
+        Finite, or ``-inf`` for a row whose log-density is below float64's range.
+    """
+    X, w, m, v = _check_batch(X, weights, means, variances)
+    batch, k, d = w.shape[:-1], w.shape[-1], X.shape[1]
+    logp, _ = _evaluate(X, w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k), resp=False)
+    return logp.reshape(*batch, X.shape[0])
+
+
+def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
+    """Responsibilities and the log-density of every row.
 
     Parameters
     ----------
     X : array-like of shape (n_samples, n_features) or (n_samples,)
     params : GMMParams
-    per_sample : ndarray of shape (n_samples,), optional
-        Receives the log-density of each scaled point.
 
     Returns
     -------
-    workspace : Workspace
-        Holding the responsibilities.
-    loglik : float
-        The log-likelihood in the data's units.
-    scaling : Scaling
+    resp : ndarray of shape (n_samples, n_components)
+        Rows sum to one.
+    log_density : ndarray of shape (n_samples,)
     """
+    X = _matching(X, params)
+    w, m, v = params.weights[None], params.means[None], params.variances[None]
+    logp, r = _evaluate(X, w, m, v, resp=True)
+    return np.ascontiguousarray(r[0].T), logp[0]
+
+
+def _matching(X, params: GMMParams) -> np.ndarray:
     X = check_data(X)
     if X.shape[1] != params.n_features:
-        raise ValueError(
+        raise InputError(
             f"X: expected {params.n_features} features to match the parameters, got {X.shape[1]}"
         )
-    scaling = Scaling.for_evaluation(X, params.variances)
-    ws = Workspace(scaling.design(X), params.n_components)
-    w, m, v = scaling.to_scaled(params.weights, params.means, params.variances)
-    with sweeping(len(ws.slices)):
-        ws.distances(m, v)
-        ll, _ = ws.responsibilities(w, v, moments=False, per_sample=per_sample)
-    return ws, ll - scaling.log_jacobian(*X.shape), scaling
+    return X
 
 
 def score_samples(X, params: GMMParams) -> np.ndarray:
-    """Log-density ``log p(x_i)`` of every point.
+    """Log-density ``log p(x_i)`` of every row, each independent of the others.
 
     Parameters
     ----------
@@ -65,11 +218,9 @@ def score_samples(X, params: GMMParams) -> np.ndarray:
     -------
     ndarray of shape (n_samples,)
     """
-    X = check_data(X)
-    out = np.empty(X.shape[0])
-    _, _, scaling = evaluate(X, params, per_sample=out)
-    out -= params.n_features * np.log(scaling.scale)
-    return out
+    X = _matching(X, params)
+    w, m, v = params.weights[None], params.means[None], params.variances[None]
+    return _evaluate(X, w, m, v, resp=False)[0][0]
 
 
 def log_likelihood(X, params: GMMParams) -> float:
@@ -83,5 +234,6 @@ def log_likelihood(X, params: GMMParams) -> float:
     Returns
     -------
     float
+        The exactly rounded sum of :func:`score_samples`.
     """
-    return evaluate(X, params)[1]
+    return math.fsum(score_samples(X, params))

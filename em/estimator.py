@@ -7,7 +7,7 @@ import numpy as np
 from em import _defaults
 from em._validation import check_data, check_positive_int
 from em.density import score_samples
-from em.exceptions import NotFittedError
+from em.exceptions import InputError, NotFittedError
 from em.fit import fit
 from em.params import GMMParams
 from em.prior import GMMPrior
@@ -86,7 +86,7 @@ class SphericalGaussianMixture:
         """Set constructor parameters; unknown names raise ValueError."""
         for name, value in params.items():
             if name not in self._PARAM_NAMES:
-                raise ValueError(
+                raise InputError(
                     f"set_params: unknown parameter {name!r}; expected one of {self._PARAM_NAMES}"
                 )
             setattr(self, name, value)

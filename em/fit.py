@@ -23,7 +23,7 @@ from em._validation import (
     check_tol,
 )
 from em._workspace import Workspace
-from em.exceptions import ConvergenceWarning, DegenerateComponentWarning
+from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, InputError, InputTypeError
 from em.init import kmeans_start, random_start
 from em.params import GMMParams
 from em.prior import GMMPrior, log_prior_terms
@@ -107,19 +107,19 @@ def fit(
     max_iter = check_positive_int(max_iter, "max_iter")
     fixed = not isinstance(init, str)
     if not fixed and init not in _INITS:
-        raise ValueError(
+        raise InputError(
             f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, got {init!r}"
         )
     if n_init is None:
         n_init = 1 if fixed else _defaults.N_INIT
     n_init = check_positive_int(n_init, "n_init")
     if fixed and n_init > 1:
-        raise ValueError(
+        raise InputError(
             f"n_init: a fixed init runs once, got n_init={n_init}; "
             "leave n_init unset or use init='kmeans++'"
         )
     if prior is not None and not isinstance(prior, GMMPrior):
-        raise TypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
+        raise InputTypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
     scaling = Scaling.from_data(X)
     resolved = None if prior is None else prior.resolve(X, k)
     constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
@@ -156,14 +156,14 @@ def _fixed_start(init, X, k, scaling):
     n, d = X.shape
     if isinstance(init, GMMParams):
         if init.n_components != k or init.n_features != d:
-            raise ValueError(
+            raise InputError(
                 f"init: expected parameters with {k} components and {d} features, "
                 f"got {init.n_components} and {init.n_features}"
             )
         return ("params", *scaling.to_scaled(init.weights, init.means, init.variances))
     if isinstance(init, (np.ndarray, Sequence)):
         return ("resp", check_resp(init, n, k))
-    raise ValueError(
+    raise InputError(
         f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix "
         f"of shape ({n}, {k}), got {init!r}"
     )
@@ -200,7 +200,7 @@ def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTr
             step = m_step_kernel(ws, constants)
             bad, why = _degeneracy(step.counts, step.variances)
             if bad:
-                raise ValueError(f"init: the responsibilities give an unusable start: {why}")
+                raise InputError(f"init: the responsibilities give an unusable start: {why}")
             w, m, v = step.weights, step.means, step.variances
         else:
             _, w, m, v = start

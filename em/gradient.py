@@ -31,6 +31,7 @@ import numpy as np
 from em._defaults import MAX_ITER, TOL
 from em._validation import check_data
 from em.density import log_likelihood
+from em.exceptions import InputError
 from em.params import GMMParams
 from em.steps import e_step
 
@@ -208,9 +209,9 @@ def gradient_ascent(
     n, d = X.shape
     k = init.n_components
     if init.n_features != d:
-        raise ValueError(f"init: expected {d} features to match X, got {init.n_features}")
+        raise InputError(f"init: expected {d} features to match X, got {init.n_features}")
     if step is not None and not (np.isfinite(step) and step > 0):
-        raise ValueError(f"step: expected a positive number or None (backtracking), got {step}")
+        raise InputError(f"step: expected a positive number or None (backtracking), got {step}")
     logw = np.log(init.weights)
     theta = np.concatenate([logw - logw.mean(), init.means.ravel(), np.log(init.variances)])
     params = _unpack(theta, k, d)

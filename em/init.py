@@ -10,7 +10,8 @@ import numpy as np
 
 from em._defaults import KMEANS_MAX_ITER
 from em._scaling import Scaling
-from em._validation import check_data, check_n_components, check_rng
+from em._validation import check_data, check_n_components, check_positive_int, check_rng
+from em.exceptions import InputError
 
 __all__ = ["kmeans", "kmeans_plusplus"]
 
@@ -29,7 +30,7 @@ def kmeans_plusplus_indices(Z, z_sqnorm, n_clusters: int, rng) -> np.ndarray:
     for j in range(1, n_clusters):
         total = closest.sum()
         if not total > 0:
-            raise ValueError(
+            raise InputError(
                 f"n_components: expected at most the number of distinct rows of X, "
                 f"got {n_clusters} but X has only {j} distinct rows; use fewer components"
             )
@@ -129,6 +130,7 @@ def kmeans(X, n_clusters: int, seed=None, *, max_iter: int = KMEANS_MAX_ITER):
     """
     X = check_data(X)
     k = check_n_components(n_clusters, X.shape[0])
+    max_iter = check_positive_int(max_iter, "max_iter")
     scaling = Scaling.from_data(X)
     Z = scaling.data(X)
     zsq = np.einsum("nd,nd->n", Z, Z)

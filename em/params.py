@@ -7,8 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from em import density
 from em._defaults import WEIGHT_ATOL
 from em._validation import check_positive_int, check_rng
+from em.exceptions import InputError, InputTypeError
 
 __all__ = ["GMMParams"]
 
@@ -23,9 +25,9 @@ def _as_float_array(value, name: str) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected an array of numbers, got {value!r}") from None
+        raise InputTypeError(f"{name}: expected an array of numbers, got {value!r}") from None
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name}: expected finite numbers, got {arr.tolist()}")
+        raise InputError(f"{name}: expected finite numbers, got {arr.tolist()}")
     return arr
 
 
@@ -66,27 +68,27 @@ class GMMParams:
         m = _as_float_array(self.means, "means")
         v = _as_float_array(self.variances, "variances")
         if w.ndim != 1 or w.size == 0:
-            raise ValueError(
+            raise InputError(
                 f"weights: expected a non-empty 1-D array (n_components,), got shape {w.shape}"
             )
         k = w.size
         if m.ndim == 1:
             m = m[:, None]
         if m.ndim != 2 or m.shape[0] != k or m.shape[1] == 0:
-            raise ValueError(
+            raise InputError(
                 f"means: expected shape ({k}, n_features) to match {k} weights, got {m.shape}"
             )
         if v.shape != (k,):
-            raise ValueError(
+            raise InputError(
                 f"variances: expected shape ({k},) to match {k} weights, got {v.shape}"
             )
         if (w < 0).any() or abs(w.sum() - 1.0) > WEIGHT_ATOL:
-            raise ValueError(
+            raise InputError(
                 f"weights: expected non-negative values summing to 1, got {w.tolist()} "
                 f"(sum {w.sum():.17g})"
             )
         if (v <= 0).any():
-            raise ValueError(f"variances: expected values > 0, got {v.tolist()}")
+            raise InputError(f"variances: expected values > 0, got {v.tolist()}")
         object.__setattr__(self, "weights", _frozen(w))
         object.__setattr__(self, "means", _frozen(m))
         object.__setattr__(self, "variances", _frozen(v))
@@ -118,15 +120,11 @@ class GMMParams:
         -------
         float
         """
-        from em.density import log_likelihood
-
-        return log_likelihood(X, self)
+        return density.log_likelihood(X, self)
 
     def score_samples(self, X) -> np.ndarray:
         """Log-density of every point, shape (n_samples,)."""
-        from em.density import score_samples
-
-        return score_samples(X, self)
+        return density.score_samples(X, self)
 
     def sample(self, n_samples: int, seed=None) -> tuple[np.ndarray, np.ndarray]:
         """Draw points from the mixture.
@@ -155,7 +153,7 @@ class GMMParams:
         """Return the parameters with components reordered as ``order``."""
         order = np.asarray(order)
         if sorted(order.tolist()) != list(range(self.n_components)):
-            raise ValueError(
+            raise InputError(
                 f"order: expected a permutation of 0..{self.n_components - 1}, got {order.tolist()}"
             )
         return GMMParams(self.weights[order], self.means[order], self.variances[order])

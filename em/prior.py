@@ -34,7 +34,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from em._validation import check_data
+from em._scaling import MAX_SCALE, Scaling, check_scale
+from em._validation import check_data, check_positive_int
+from em.exceptions import InputError, InputTypeError
 from em.params import GMMParams
 
 __all__ = ["GMMPrior"]
@@ -46,11 +48,11 @@ def _check_real(value, name: str, *, minimum: float, strict: bool):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {value!r}")
+        raise InputTypeError(f"{name}: expected a real number, got {value!r}")
     ok = value > minimum if strict else value >= minimum
     if not (np.isfinite(value) and ok):
         op = ">" if strict else ">="
-        raise ValueError(f"{name}: expected a finite number {op} {minimum}, got {value}")
+        raise InputError(f"{name}: expected a finite number {op} {minimum}, got {value}")
     return float(value)
 
 
@@ -95,7 +97,7 @@ class GMMPrior:
         if self.mean_location is not None:
             m0 = np.array(self.mean_location, dtype=np.float64).reshape(-1)
             if not np.isfinite(m0).all():
-                raise ValueError(f"mean_location: expected finite numbers, got {m0.tolist()}")
+                raise InputError(f"mean_location: expected finite numbers, got {m0.tolist()}")
             m0.flags.writeable = False
             object.__setattr__(self, "mean_location", m0)
 
@@ -120,13 +122,12 @@ class GMMPrior:
         """
         X = check_data(X)
         d = X.shape[1]
+        n_components = check_positive_int(n_components, "n_components")
         if self.mean_location is not None and self.mean_location.shape != (d,):
-            raise ValueError(
+            raise InputError(
                 f"mean_location: expected shape ({d},) to match the data, "
                 f"got {self.mean_location.shape}"
             )
-        from em._scaling import Scaling
-
         scaling = Scaling.from_data(X)
         m0 = scaling.shift if self.mean_location is None else self.mean_location
         a = (d + 2) / 2 if self.variance_shape is None else self.variance_shape
@@ -138,7 +139,7 @@ class GMMPrior:
 
     def _require_resolved(self) -> None:
         if not self.is_resolved:
-            raise ValueError(
+            raise InputError(
                 "prior: some fields are None; call prior.resolve(X, n_components) first"
             )
 
@@ -157,7 +158,7 @@ class GMMPrior:
         w, m, v = params.weights, params.means, params.variances
         k, d = m.shape
         if self.mean_location.shape != (d,):
-            raise ValueError(
+            raise InputError(
                 f"params: expected {self.mean_location.shape[0]} features to match the "
                 f"prior, got {d}"
             )
@@ -169,9 +170,25 @@ class GMMPrior:
         Returns
         -------
         (alpha, m0, kappa0, a, b) in scaled units.
+
+        Raises
+        ------
+        InputError
+            When the prior is so far from the data, or so wide or narrow, that
+            float64 cannot hold the variances it implies.
         """
         self._require_resolved()
-        m0 = (self.mean_location - shift) / scale
+        with np.errstate(over="ignore", invalid="ignore"):
+            m0 = (self.mean_location - shift) / scale
+            reach = float(np.sqrt(self.mean_precision) * np.linalg.norm(m0)) * scale
+        if not (np.isfinite(m0).all() and reach <= MAX_SCALE):
+            raise InputError(
+                f"mean_location: {self.mean_location.tolist()} is so far from the data "
+                f"(mean {np.asarray(shift).tolist()}, spread {scale:.3g}) that the variances "
+                "it implies overflow float64; give a location near the data, or leave it "
+                "unset to use the data's mean"
+            )
+        check_scale(float(np.sqrt(self.variance_scale)), "variance_scale: its square root")
         b = self.variance_scale / scale**2
         return (self.weight_concentration, m0, self.mean_precision, self.variance_shape, b)
 

@@ -7,6 +7,7 @@ private kernels (used by :func:`em.fit`) work on centred, scaled data in the
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -14,7 +15,8 @@ import numpy as np
 from em._scaling import Scaling
 from em._validation import check_data
 from em._workspace import Workspace, exact_components
-from em.density import evaluate
+from em.density import responsibilities
+from em.exceptions import InputError, InputTypeError
 from em.params import GMMParams
 from em.prior import GMMPrior
 
@@ -90,18 +92,20 @@ def check_resp(resp, n_samples: int, n_components: int | None = None) -> np.ndar
     try:
         r = np.asarray(resp, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"resp: expected an array of numbers, got {type(resp).__name__}") from None
+        raise InputTypeError(
+            f"resp: expected an array of numbers, got {type(resp).__name__}"
+        ) from None
     k = r.shape[1] if r.ndim == 2 else n_components
     if r.ndim != 2 or r.shape[0] != n_samples or (n_components and r.shape[1] != n_components):
-        raise ValueError(
+        raise InputError(
             f"resp: expected shape ({n_samples}, {k if k else 'n_components'}), got {r.shape}"
         )
     if not np.isfinite(r).all() or (r < 0).any():
-        raise ValueError("resp: expected finite, non-negative responsibilities")
+        raise InputError("resp: expected finite, non-negative responsibilities")
     row_sums = r.sum(axis=1)
     worst = int(np.argmax(np.abs(row_sums - 1.0)))
     if abs(row_sums[worst] - 1.0) > _RESP_ATOL:
-        raise ValueError(
+        raise InputError(
             f"resp: expected every row to sum to 1, got {row_sums[worst]:.6g} in row {worst}"
         )
     return r
@@ -130,8 +134,8 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     >>> resp.shape
     (5, 2)
     """
-    ws, loglik, _ = evaluate(X, params)
-    return ws.resp(), loglik
+    resp, log_density = responsibilities(X, params)
+    return resp, math.fsum(log_density)
 
 
 def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
@@ -172,13 +176,13 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
     out = m_step_kernel(ws, constants)
     bad = np.flatnonzero(~np.isfinite(out.means).all(axis=1))
     if bad.size:
-        raise ValueError(
+        raise InputError(
             f"resp: component {int(bad[0])} has no responsibility (N_k = 0), so its mean "
             "is undefined; drop it or use a prior"
         )
     bad = np.flatnonzero(~(out.variances > 0))
     if bad.size:
-        raise ValueError(
+        raise InputError(
             f"resp: component {int(bad[0])} puts all its mass on one point, so its "
             "variance is 0; use a prior"
         )

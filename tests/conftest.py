@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("PYTENSOR_FLAGS", "numba__fastmath=False")
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
@@ -13,15 +11,23 @@ from hypothesis import HealthCheck, settings
 import em
 from gmm_pp.config import SamplerConfig
 
+# CI (CI=true) draws the same examples on every run, so a red run is about the change
+# under test; locally each run draws new examples (and replays failures it found).
 settings.register_profile(
     "ci",
     max_examples=60,
     deadline=None,
     derandomize=True,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", max_examples=300, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.register_profile(
+    "dev", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("thorough", max_examples=1000, deadline=None)
+_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _CI else "dev"))
 
 #: The 2-D three-component truth used across the tests.
 TRUTH_2D = em.GMMParams(

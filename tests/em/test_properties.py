@@ -3,7 +3,7 @@
 import warnings
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, reject
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
@@ -67,8 +67,14 @@ def test_responsibilities_sum_to_one(problem):
 
 
 def _one_step(X, params):
+    """One E- and M-step; a problem where a component degenerates (its M-step is
+    undefined: no mass, or all of it on one point) is not a problem for these laws."""
     resp, ll = em.e_step(X, params)
-    return resp, ll, em.m_step(X, resp)
+    try:
+        return resp, ll, em.m_step(X, resp)
+    except em.InputError as exc:
+        assert "no responsibility" in str(exc) or "variance is 0" in str(exc)
+        reject()
 
 
 @given(problems(), st.integers(0, 2**32 - 1))
@@ -101,14 +107,19 @@ def test_one_step_is_equivariant_to_shift_and_scale(problem, scale, shift):
 
 @given(problems(max_n=25))
 def test_duplicating_every_row_leaves_the_fit_unchanged(problem):
+    """X and [X; X] have the same EM iterates, and log-likelihoods in the ratio 2.
+
+    With tol = 0 a run stops where rounding first makes the objective not rise,
+    which may be a different iteration for the two data sets (the iterates there
+    agree to rounding): so every iterate both runs reached is compared, not the
+    number of iterations.
+    """
     X, params = problem
     once = _fit(X, params.n_components, init=params, tol=0.0, max_iter=15)
     twice = _fit(np.vstack([X, X]), params.n_components, init=params, tol=0.0, max_iter=15)
-    # Compare every iterate both runs reached (a stop at an exact fixed point can
-    # come one iteration apart through rounding).
     t = min(once.n_iter, twice.n_iter)
-    assert abs(once.n_iter - twice.n_iter) <= 1
     assert_allclose(
         twice.trace.log_likelihood[: t + 1], 2 * once.trace.log_likelihood[: t + 1], rtol=1e-9
     )
-    assert twice.trace.params_at(t).allclose(once.trace.params_at(t), rtol=1e-7, atol=1e-10)
+    for i in range(t + 1):
+        assert twice.trace.params_at(i).allclose(once.trace.params_at(i), rtol=1e-7, atol=1e-10)
