@@ -4,8 +4,6 @@
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# Reproducible PyMC draws: a cold and a warm compile cache agree only without fastmath.
-export PYTENSOR_FLAGS ?= numba__fastmath=False
 
 .PHONY: demo test lint bench clean venv
 
@@ -24,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/gmm-pp demo
+	$(VENV)/bin/gmm-pp demo --overwrite
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

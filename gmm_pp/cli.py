@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,11 +17,20 @@ from pathlib import Path
 import em
 from gmm_pp import __version__
 from gmm_pp.config import SamplerConfig
-from gmm_pp.data import DEMO_TRUTH, DataError, load_data, simulate
+from gmm_pp.data import DEMO_TRUTH, load_data, simulate
+from gmm_pp.errors import GMMError, InputError
 
 __all__ = ["main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: Exit codes after SIGINT (Ctrl-C) and SIGTERM, as a shell reports a process they killed.
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+OUTPUT_POLICY = (
+    "output: a new or empty folder; an existing non-empty one only with --overwrite, "
+    "never one holding the input. Written completely or not at all (a temporary folder "
+    "beside it, renamed into place): Ctrl-C or a kill leaves earlier results intact."
+)
 
 
 class _UsageError(Exception):
@@ -39,6 +49,8 @@ examples:
   gmm-pp fit data.csv -k 3 --out fits/data
   gmm-pp fit faithful -k 2 --draws 2000 --seed 1 --out fits/faithful
   gmm-pp fit data.npy -k 2 --weight-concentration 2 --target-accept 0.95 --out fits/run2
+  gmm-pp fit data.csv -k 3 --out fits/data --overwrite     # replace an earlier run
+
 """
 
 EM_EXAMPLES = """\
@@ -129,7 +141,7 @@ def _build_parser() -> argparse.ArgumentParser:
             "Fit the maximum-likelihood mixture (EM), the MAP (EM with the prior, and "
             "PyMC's find_MAP) and the posterior (PyMC, nutpie), and save them to --out."
         ),
-        epilog=FIT_EXAMPLES,
+        epilog=FIT_EXAMPLES + OUTPUT_POLICY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_fit.add_argument(
@@ -138,31 +150,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p_fit.add_argument(
         "-k", "--components", type=int, required=True, metavar="K", help="number of components"
     )
-    p_fit.add_argument("--out", required=True, metavar="DIR", help="folder for the comparison")
-    p_fit.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    _add_output(p_fit, "folder for the comparison and its report (DIR/report)")
     p_fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    defaults = SamplerConfig()
-    p_fit.add_argument(
-        "--draws",
-        type=int,
-        default=defaults.draws,
-        help=f"posterior draws per chain (default {defaults.draws})",
-    )
-    p_fit.add_argument(
-        "--tune",
-        type=int,
-        default=defaults.tune,
-        help=f"tuning steps per chain (default {defaults.tune})",
-    )
-    p_fit.add_argument(
-        "--chains", type=int, default=defaults.chains, help=f"chains (default {defaults.chains})"
-    )
-    p_fit.add_argument(
-        "--target-accept",
-        type=float,
-        default=defaults.target_accept,
-        help=f"NUTS target acceptance (default {defaults.target_accept})",
-    )
+    _add_sampler(p_fit)
     prior = em.GMMPrior()
     p_fit.add_argument(
         "--weight-concentration",
@@ -199,16 +189,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "report",
         help="re-render the report of a saved comparison, without refitting",
         description="Write the HTML report of a comparison saved by 'gmm-pp fit'.",
-        epilog="examples:\n  gmm-pp report fits/faithful\n"
-        "  gmm-pp report fits/faithful --out /tmp/faithful-report",
+        epilog="examples:\n  gmm-pp report fits/faithful --overwrite\n"
+        "  gmm-pp report fits/faithful --out /tmp/faithful-report\n\n" + OUTPUT_POLICY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_report.add_argument("dir", metavar="DIR", help="folder written by 'gmm-pp fit'")
-    p_report.add_argument(
-        "--out", metavar="OUT", default=None, help="report folder (default DIR/report)"
-    )
+    _add_output(p_report, "report folder (default DIR/report)", required=False, metavar="OUT")
     p_report.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p_report.add_argument("--seed", type=int, default=None, help="unused (no randomness)")
     p_report.set_defaults(func=_cmd_report)
 
     p_demo = sub.add_parser(
@@ -218,16 +205,16 @@ def _build_parser() -> argparse.ArgumentParser:
             "Simulate 2-D data from three components, run the comparison (EM, MAP, "
             "posterior) and write the HTML report to ./gmm-pp-demo/."
         ),
-        epilog="examples:\n  gmm-pp demo\n  gmm-pp demo --seed 3 -n 200 --out /tmp/demo",
+        epilog="examples:\n  gmm-pp demo --overwrite\n"
+        "  gmm-pp demo --seed 3 -n 200 --out /tmp/demo\n\n" + OUTPUT_POLICY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p_demo.add_argument(
         "-n", "--n-samples", type=int, default=500, help="points to simulate (default 500)"
     )
-    p_demo.add_argument(
-        "--out", default="gmm-pp-demo", metavar="DIR", help="report folder (default ./gmm-pp-demo)"
-    )
+    _add_output(p_demo, "report folder (default ./gmm-pp-demo)", default="gmm-pp-demo")
+    _add_sampler(p_demo)
     p_demo.add_argument("--quiet", action="store_true", help="print only the report's path")
     p_demo.set_defaults(func=_cmd_demo)
 
@@ -252,6 +239,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p_study.add_argument("--out", required=True, metavar="DIR", help="the study's folder")
     p_study.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard what DIR holds and start afresh (without it, DIR resumes the same study)",
+    )
+    p_study.add_argument(
         "--engine",
         choices=("local", "dask", "serial"),
         default="local",
@@ -275,18 +267,60 @@ def _build_parser() -> argparse.ArgumentParser:
         help="write a lesson on EM, MLE and Bayes as an HTML page",
         description="Write one lesson (text, tables, figures) as a self-contained HTML page.",
         epilog="examples:\n  gmm-pp teach --list\n  gmm-pp teach course-example\n"
-        "  gmm-pp teach mle-vs-bayes --out lessons/bayes --seed 2",
+        "  gmm-pp teach mle-vs-bayes --out lessons/bayes --seed 2\n\n" + OUTPUT_POLICY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_teach.add_argument("lesson", metavar="LESSON", nargs="?", help="the lesson (see --list)")
     p_teach.add_argument("--list", action="store_true", help="name the lessons and stop")
-    p_teach.add_argument(
-        "--out", metavar="DIR", default=None, help="page folder (default ./lesson-LESSON)"
-    )
+    _add_output(p_teach, "page folder (default ./lesson-LESSON)", required=False)
     p_teach.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p_teach.add_argument("--quiet", action="store_true", help="print only the page's path")
     p_teach.set_defaults(func=_cmd_teach)
     return parser
+
+
+def _add_output(parser, what: str, *, required=True, default=None, metavar="DIR") -> None:
+    parser.add_argument("--out", required=required, default=default, metavar=metavar, help=what)
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing non-empty --out (only once the new result is complete)",
+    )
+
+
+def _add_sampler(parser) -> None:
+    defaults = SamplerConfig()
+    parser.add_argument(
+        "--draws",
+        type=int,
+        default=defaults.draws,
+        help=f"posterior draws per chain (default {defaults.draws})",
+    )
+    parser.add_argument(
+        "--tune",
+        type=int,
+        default=defaults.tune,
+        help=f"tuning steps per chain (default {defaults.tune})",
+    )
+    parser.add_argument(
+        "--chains", type=int, default=defaults.chains, help=f"chains (default {defaults.chains})"
+    )
+    parser.add_argument(
+        "--target-accept",
+        type=float,
+        default=defaults.target_accept,
+        help=f"NUTS target acceptance (default {defaults.target_accept})",
+    )
+
+
+def _sampler(args) -> SamplerConfig:
+    return SamplerConfig(
+        draws=args.draws,
+        tune=args.tune,
+        chains=args.chains,
+        target_accept=args.target_accept,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
 
 
 def _bundled() -> str:
@@ -296,13 +330,12 @@ def _bundled() -> str:
 
 
 def _load(name: str):
-    from pathlib import Path
-
+    """The data and the files it came from (none for a bundled data set)."""
     from gmm_pp.datasets import DATASETS, load_dataset
 
     if not Path(name).exists() and name in DATASETS:
-        return load_dataset(name)
-    return load_data(name)
+        return load_dataset(name), []
+    return load_data(name), [Path(name)]
 
 
 def _progress(args, message: str) -> None:
@@ -311,44 +344,31 @@ def _progress(args, message: str) -> None:
 
 
 def _cmd_fit(args) -> int:
-    from pathlib import Path
+    from gmm_pp.io import output_folder
 
-    X = _load(args.data)
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out: {str(out)!r} is a file; give a folder")
-    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
-        raise ValueError(
-            f"--out: {str(out)!r} exists and is not empty; choose another folder or "
-            "pass --overwrite"
-        )
+    X, inputs = _load(args.data)
     prior = em.GMMPrior(
         weight_concentration=args.weight_concentration,
         mean_precision=args.mean_precision,
         variance_shape=args.variance_shape,
         variance_scale=args.variance_scale,
     )
-    sampler = SamplerConfig(
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        target_accept=args.target_accept,
-        progress=sys.stderr.isatty() and not args.quiet,
-    )
-    _progress(
-        args,
-        f"fitting {X.shape[0]} points, d = {X.shape[1]}, K = {args.components}: "
-        "EM, MAP-EM, PyMC MAP, posterior (the first fit of a shape compiles the model)",
-    )
-    from gmm_pp.comparison import compare
+    sampler = _sampler(args)
+    out = Path(args.out)
+    with output_folder(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+        _progress(
+            args,
+            f"fitting {X.shape[0]} points, d = {X.shape[1]}, K = {args.components}: "
+            "EM, MAP-EM, PyMC MAP, posterior (the first fit of a shape compiles the model)",
+        )
+        from gmm_pp.comparison import compare
+        from reports import render_report
 
-    comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
-    comparison.save(out, overwrite=args.overwrite)
-    from reports import write_report
-
-    index = write_report(comparison, out / "report")
+        comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
+        comparison.write_files(tmp)
+        render_report(comparison, tmp / "report")
     print(_format_comparison(comparison))
-    _progress(args, f"saved to {out}; report: {index}")
+    _progress(args, f"saved to {out}; report: {out / 'report' / 'index.html'}")
     return EXIT_OK
 
 
@@ -415,7 +435,7 @@ def _format_table(summary: dict) -> str:
 
 
 def _cmd_em(args) -> int:
-    X = _load(args.data)
+    X, _ = _load(args.data)
     result = em.fit(
         X,
         args.components,
@@ -430,39 +450,48 @@ def _cmd_em(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from pathlib import Path
+    from gmm_pp.io import output_folder
 
-    from gmm_pp.comparison import compare
-    from reports import write_report
+    out = Path(args.out)
+    sampler = _sampler(args)
+    with output_folder(out, overwrite=args.overwrite) as tmp:
+        from gmm_pp.comparison import compare
+        from reports import render_report
 
-    X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
-    _progress(args, f"simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
-    _progress(
-        args,
-        "fitting EM, MAP-EM, PyMC MAP and the posterior "
-        "(the first run compiles the PyMC model: up to a minute)",
-    )
-    sampler = SamplerConfig(progress=sys.stderr.isatty() and not args.quiet)
-    comparison = compare(
-        X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
-    )
-    if not args.quiet:
-        print(_format_comparison(comparison), file=sys.stderr)
-    index = write_report(comparison, Path(args.out), title="gmm-pp demo")
-    print(index.resolve())
+        X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
+        _progress(args, f"simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
+        _progress(
+            args,
+            "fitting EM, MAP-EM, PyMC MAP and the posterior "
+            "(the first run compiles the PyMC model: up to a minute)",
+        )
+        comparison = compare(
+            X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
+        )
+        if not args.quiet:
+            print(_format_comparison(comparison), file=sys.stderr)
+        render_report(comparison, tmp, title="gmm-pp demo")
+    print((out / "index.html").resolve())
     return EXIT_OK
 
 
 def _cmd_report(args) -> int:
-    from pathlib import Path
-
-    from gmm_pp.comparison import Comparison
-    from reports import write_report
+    from gmm_pp.errors import ComparisonFormatError
+    from gmm_pp.io import output_folder
 
     source = Path(args.dir)
-    comparison = Comparison.load(source)
-    index = write_report(comparison, Path(args.out) if args.out else source / "report")
-    print(index.resolve())
+    if not (source / "comparison.json").is_file():  # before loading PyMC and ArviZ
+        raise ComparisonFormatError(
+            f"DIR: no comparison.json in {str(source)!r}; point to a folder written by "
+            "'gmm-pp fit --out'"
+        )
+    out = Path(args.out) if args.out else source / "report"
+    with output_folder(out, overwrite=args.overwrite, inputs=[source]) as tmp:
+        from gmm_pp.comparison import Comparison
+        from reports import render_report
+
+        render_report(Comparison.load(source), tmp)
+    print((out / "index.html").resolve())
     return EXIT_OK
 
 
@@ -470,10 +499,11 @@ def _cmd_study(args) -> int:
     from gmm_pp.study import EXAMPLE, load_config, run_study
 
     if args.example == (args.config is not None):
-        raise ValueError("CONFIG: give a study file or --example (one of the two)")
+        raise _UsageError("CONFIG: give a study file or --example (one of the two)")
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers: expected an integer >= 1, got {args.workers}")
-    config = load_config(EXAMPLE if args.example else args.config)
+        raise InputError(f"--workers: expected an integer >= 1, got {args.workers}")
+    source = EXAMPLE if args.example else Path(args.config)
+    config = load_config(source)
     try:
         result = run_study(
             config,
@@ -483,6 +513,8 @@ def _cmd_study(args) -> int:
             address=args.address,
             progress=not args.quiet,
             retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            inputs=[] if args.example else [source],
         )
     except KeyboardInterrupt:
         print(
@@ -490,12 +522,12 @@ def _cmd_study(args) -> int:
             "rerun the same command to resume",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_INTERRUPTED
     print(result.text())
     if not args.no_report:
         from reports.study import write_study_report
 
-        index = write_study_report(result, Path(args.out) / "report")
+        index = write_study_report(result, Path(args.out) / "report", overwrite=True)
         print(f"report: {index.resolve()}")
     return EXIT_OK
 
@@ -508,15 +540,19 @@ def _cmd_teach(args) -> int:
             print(f"{name:16} {about}")
         return EXIT_OK
     if args.lesson is None:
-        raise ValueError("LESSON: name a lesson (gmm-pp teach --list shows them)")
+        raise _UsageError("LESSON: name a lesson (gmm-pp teach --list shows them)")
     if args.lesson not in LESSONS:
-        raise ValueError(f"LESSON: expected one of {', '.join(LESSONS)}, got {args.lesson!r}")
-    from reports.lessons import write_lesson
+        raise _UsageError(f"LESSON: expected one of {', '.join(LESSONS)}, got {args.lesson!r}")
+    from gmm_pp.io import output_folder
 
-    _progress(args, f"gmm-pp: computing lesson {args.lesson} ...")
-    lesson = build_lesson(args.lesson, seed=args.seed)
-    index = write_lesson(lesson, Path(args.out or f"lesson-{args.lesson}"))
-    print(index.resolve())
+    out = Path(args.out or f"lesson-{args.lesson}")
+    with output_folder(out, overwrite=args.overwrite) as tmp:
+        from reports.lessons import render_lesson
+
+        _progress(args, f"gmm-pp: computing lesson {args.lesson} ...")
+        lesson = build_lesson(args.lesson, seed=args.seed)
+        render_lesson(lesson, tmp)
+    print((out / "index.html").resolve())
     return EXIT_OK
 
 
@@ -524,8 +560,20 @@ def _one_line(message: str) -> str:
     return " ".join(str(message).split())
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is so that every cleanup runs."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code.
+
+    Errors of the project's own kind (:class:`gmm_pp.errors.GMMError`) print one
+    line and exit 1; anything else is a bug and keeps its traceback.  Ctrl-C exits
+    130 and SIGTERM 143, after removing whatever was half-written.
 
     Parameters
     ----------
@@ -535,7 +583,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 1 for bad input, 2 for a usage error.
+        0 on success, 1 for bad input or a refused write, 2 for a usage error,
+        130 when interrupted, 143 when terminated.
     """
     parser = _build_parser()
     try:
@@ -543,16 +592,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as exc:
         print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        try:
-            code = args.func(args)
-        except (DataError, ValueError, TypeError, OSError, ImportError) as exc:
-            code = EXIT_ERROR
-            print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
-        except KeyboardInterrupt:
-            print("gmm-pp: interrupted", file=sys.stderr)
-            return 130
+    previous = _install(signal.SIGTERM, _on_sigterm)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            try:
+                code = args.func(args)
+            except _UsageError as exc:
+                print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+                return EXIT_USAGE
+            except GMMError as exc:
+                code = EXIT_ERROR
+                print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+            except KeyboardInterrupt:
+                print("gmm-pp: interrupted; nothing partial was saved", file=sys.stderr)
+                return EXIT_INTERRUPTED
+            except _Terminated:
+                print("gmm-pp: terminated; nothing partial was saved", file=sys.stderr)
+                return EXIT_TERMINATED
+    finally:
+        _install(signal.SIGTERM, previous)
     for w in caught:
         print(f"gmm-pp: warning: {_one_line(w.message)}", file=sys.stderr)
     return code
+
+
+def _install(signum, handler):
+    """Set a signal handler from the main thread; elsewhere leave it (return None)."""
+    if handler is None:
+        return None
+    try:
+        return signal.signal(signum, handler)
+    except ValueError:  # not the main thread
+        return None

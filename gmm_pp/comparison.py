@@ -9,6 +9,7 @@ and the pointwise log-likelihood of every draw, and times every step.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -20,53 +21,20 @@ import xarray as xr
 
 import em
 from em import EMResult, GMMParams, GMMPrior
+from em._scaling import Scaling
 from em._validation import check_data, check_n_components
-from gmm_pp._files import atomic_directory
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import Diagnostics, diagnose, flat_params
+from gmm_pp.errors import ComparisonFormatError, GMMError, InputError, InputTypeError
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
+from gmm_pp.io import output_folder
 from gmm_pp.model import get_model
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
+from gmm_pp.summary import posterior_summary
 
-__all__ = ["Comparison", "compare", "pointwise_log_likelihood", "posterior_tree"]
+__all__ = ["Comparison", "compare", "posterior_tree"]
 
 _FORMAT_VERSION = 1
-
-
-def pointwise_log_likelihood(X, weights, means, variances, *, chunk: int = 256) -> np.ndarray:
-    """``log p(x_i | draw)`` for every draw and point.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    weights : ndarray of shape (..., K)
-    means : ndarray of shape (..., K, d)
-    variances : ndarray of shape (..., K)
-
-    Returns
-    -------
-    ndarray of shape (..., n_samples)
-    """
-    batch = weights.shape[:-1]
-    k = weights.shape[-1]
-    d = X.shape[1]
-    w = weights.reshape(-1, k)
-    m = means.reshape(-1, k, d)
-    v = variances.reshape(-1, k)
-    columns = np.ascontiguousarray(X.T)
-    out = np.empty((w.shape[0], X.shape[0]))
-    for a in range(0, w.shape[0], chunk):
-        s = slice(a, a + chunk)
-        # Squared distances (draws, K, n), one coordinate at a time: no 4-D temporary.
-        sq = np.zeros((m[s].shape[0], k, X.shape[0]))
-        for c in range(d):
-            diff = columns[c][None, None, :] - m[s, :, c, None]
-            sq += diff * diff
-        logc = (np.log(w[s]) - 0.5 * d * np.log(2 * np.pi * v[s]))[:, :, None]
-        logc = logc - 0.5 * sq / v[s][:, :, None]
-        peak = logc.max(axis=1)
-        out[s] = peak + np.log(np.exp(logc - peak[:, None, :]).sum(axis=1))
-    return out.reshape(*batch, X.shape[0])
 
 
 def _versions() -> dict[str, str]:
@@ -136,8 +104,16 @@ class Comparison:
         """Total log-likelihood of every draw, shape (chain, draw)."""
         return self.posterior["log_likelihood"]["obs"].values.sum(axis=-1)
 
+    @functools.cached_property
+    def scaling(self) -> Scaling:
+        """The standardisation every fit of this comparison worked in."""
+        return Scaling.from_data(self.X)
+
     def table(self):
         """One row per parameter: truth, EM, MAP-EM, PyMC MAP, posterior mean, sd, 94% interval.
+
+        Computed once (in the fits' standardised units, so at any scale) and
+        copied on every call.
 
         Returns
         -------
@@ -145,9 +121,13 @@ class Comparison:
             Columns ``parameter, truth, em, map_em, map_pymc, post_mean, post_sd,
             eti94_lower, eti94_upper`` (the equal-tailed 3% and 97% quantiles).
         """
+        return self._table.copy()
+
+    @functools.cached_property
+    def _table(self):
         import pandas as pd
 
-        draws = flat_params(*self.draws())
+        summary = posterior_summary(*self.draws(), self.scaling, intervals=(0.94,))
         fits = {
             name: flat_params(p.weights, p.means, p.variances)
             for name, p in (
@@ -162,17 +142,16 @@ class Comparison:
             else flat_params(self.truth.weights, self.truth.means, self.truth.variances)
         )
         rows = []
-        for name, x in draws.items():
-            flat = x.reshape(-1)
+        for name, stats in summary.items():
             rows.append(
                 {
                     "parameter": name,
                     "truth": np.nan if truth is None else float(truth[name]),
                     **{fit: float(values[name]) for fit, values in fits.items()},
-                    "post_mean": flat.mean(),
-                    "post_sd": flat.std(ddof=1),
-                    "eti94_lower": np.quantile(flat, 0.03),
-                    "eti94_upper": np.quantile(flat, 0.97),
+                    "post_mean": stats["mean"],
+                    "post_sd": stats["sd"],
+                    "eti94_lower": stats["eti94_lower"],
+                    "eti94_upper": stats["eti94_upper"],
                 }
             )
         return pd.DataFrame(rows)
@@ -194,58 +173,144 @@ class Comparison:
             "versions": self.versions,
         }
 
-    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
-        """Write ``comparison.json``, ``data.npy`` and ``posterior.nc`` to ``directory``.
+    def write_files(self, folder: str | Path) -> None:
+        """Write ``comparison.json``, ``data.npy`` and ``posterior.nc`` into ``folder``.
 
-        Written to a temporary folder first and renamed into place: an error
-        never leaves a half-written comparison.  An existing non-empty folder is
-        replaced only with ``overwrite=True``.
+        Not atomic on its own: use :meth:`save`, or write inside
+        :func:`gmm_pp.io.output_folder` together with other files (as
+        ``gmm-pp fit`` does with the report).
+        """
+        folder = Path(folder)
+        (folder / "comparison.json").write_text(json.dumps(self.to_dict(), indent=1), "utf-8")
+        np.save(folder / "data.npy", self.X)
+        self.posterior.to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+
+    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the comparison to ``directory``, all of it or nothing.
+
+        Written to a temporary folder beside ``directory`` and renamed into place
+        (see :mod:`gmm_pp.io`): an error, Ctrl-C or a kill never leaves a
+        half-written comparison, and an earlier one stays intact until the new
+        one is complete.
+
+        Parameters
+        ----------
+        directory : str or Path
+        overwrite : bool, default False
+            Replace an existing non-empty folder.
 
         Returns
         -------
         Path
+
+        Raises
+        ------
+        gmm_pp.errors.OutputError
+            When ``directory`` is a file, is not empty (without ``overwrite``), or is
+            being written by another process.
         """
-        target = Path(directory)
-        if target.exists() and any(target.iterdir()) and not overwrite:
-            raise FileExistsError(
-                f"directory: {str(target)!r} exists and is not empty; choose another or "
-                "pass overwrite=True"
-            )
-        with atomic_directory(target) as tmp:
-            (tmp / "comparison.json").write_text(json.dumps(self.to_dict(), indent=1))
-            np.save(tmp / "data.npy", self.X)
-            self.posterior.to_netcdf(tmp / "posterior.nc", engine="h5netcdf")
-        return target
+        with output_folder(
+            directory, overwrite=overwrite, name="directory", hint="pass overwrite=True"
+        ) as tmp:
+            self.write_files(tmp)
+        return Path(directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> Comparison:
-        """Read a comparison written by :meth:`save`."""
+        """Read a comparison written by :meth:`save` (or ``gmm-pp fit --out``).
+
+        Raises
+        ------
+        gmm_pp.errors.ComparisonFormatError
+            When the folder does not hold a gmm-pp comparison, or one that was
+            altered: the message says what is missing or wrong.
+        """
         directory = Path(directory)
         path = directory / "comparison.json"
         if not path.is_file():
-            raise FileNotFoundError(
+            raise ComparisonFormatError(
                 f"directory: no comparison.json in {str(directory)!r}; "
                 "point to a folder written by Comparison.save or 'gmm-pp fit --out'"
             )
-        data = json.loads(path.read_text())
+        return _load(directory)
+
+
+def _not_a_comparison(directory: Path, what: str) -> ComparisonFormatError:
+    return ComparisonFormatError(
+        f"{str(directory)!r} is not a gmm-pp comparison: {what}; point to a folder "
+        "written by Comparison.save or 'gmm-pp fit --out', or refit"
+    )
+
+
+def _load(directory: Path) -> Comparison:
+    try:
+        data = json.loads((directory / "comparison.json").read_text("utf-8"))
+    except RecursionError:
+        raise _not_a_comparison(directory, "comparison.json is nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _not_a_comparison(directory, f"comparison.json is not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format_version") != _FORMAT_VERSION:
+        version = data.get("format_version") if isinstance(data, dict) else None
+        raise _not_a_comparison(
+            directory, f"expected format_version {_FORMAT_VERSION}, got {version!r}"
+        )
+    try:
+        X = np.load(directory / "data.npy", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise _not_a_comparison(directory, f"data.npy is missing or unreadable ({exc})") from None
+    try:
         import arviz as az
 
         posterior = az.from_netcdf(directory / "posterior.nc")
         posterior.load()
-        return cls(
-            X=np.load(directory / "data.npy"),
+    except (OSError, ValueError, KeyError) as exc:
+        raise _not_a_comparison(
+            directory, f"posterior.nc is missing or unreadable ({exc})"
+        ) from None
+    try:
+        comparison = Comparison(
+            X=check_data(X, name="data.npy"),
             prior=GMMPrior.from_dict(data["prior"]),
             mle=EMResult.from_dict(data["mle"]),
             map_em=EMResult.from_dict(data["map_em"]),
             pymc_map=MAPResult.from_dict(data["pymc_map"]),
             posterior=posterior,
             diagnostics=Diagnostics.from_dict(data["diagnostics"]),
-            timings=data["timings"],
+            timings=dict(data["timings"]),
             truth=None if data["truth"] is None else GMMParams.from_dict(data["truth"]),
             seed=data["seed"],
             sampler=SamplerConfig(**data["sampler"]),
-            versions=data["versions"],
+            versions=dict(data["versions"]),
         )
+        _check_consistent(comparison)
+    except KeyError as exc:
+        raise _not_a_comparison(directory, f"the entry {exc} is missing") from None
+    except (GMMError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise _not_a_comparison(directory, " ".join(str(exc).split())) from None
+    return comparison
+
+
+def _check_consistent(comparison: Comparison) -> None:
+    """The parts of a loaded comparison describe one data set and one model."""
+    n, d = comparison.X.shape
+    k = comparison.mle.params.n_components
+    for name, result in (("mle", comparison.mle), ("map_em", comparison.map_em)):
+        if (result.n_samples, result.n_features) != (n, d) or result.params.n_components != k:
+            raise InputError(
+                f"{name} describes {result.n_samples} x {result.n_features} data and "
+                f"{result.params.n_components} components, data.npy is {n} x {d} with K = {k}"
+            )
+    for name in ("weights", "means", "variances"):
+        if name not in comparison.posterior["posterior"]:
+            raise InputError(f"posterior.nc has no posterior variable {name!r}")
+    w, m, v = comparison.draws()
+    if w.shape[2:] != (k,) or m.shape[2:] != (k, d) or v.shape[2:] != (k,):
+        raise InputError(
+            f"posterior.nc holds draws of shapes {w.shape}, {m.shape}, {v.shape}, "
+            f"not (chain, draw, {k}) and (chain, draw, {k}, {d})"
+        )
+    if not (np.isfinite(w).all() and np.isfinite(m).all() and np.isfinite(v).all()):
+        raise InputError("posterior.nc holds non-finite draws")
 
 
 def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Dataset) -> xr.DataTree:
@@ -285,7 +350,9 @@ def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Datas
         },
         coords={c: coords[c] for c in (*dims, "component", "feature")},
     )
-    loglik = pointwise_log_likelihood(X, relabelled.weights, relabelled.means, relabelled.variances)
+    loglik = em.pointwise_log_likelihood(
+        X, relabelled.weights, relabelled.means, relabelled.variances
+    )
     return xr.DataTree.from_dict(
         {
             "posterior": posterior,
@@ -302,16 +369,31 @@ def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Datas
     )
 
 
-def _posterior_from_trace(X, trace, scaling, reference: GMMParams):
-    """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units."""
+def _posterior_from_trace(X, trace, scaling: Scaling, reference: GMMParams):
+    """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units.
+
+    Relabelling and the diagnostics work on the scaled draws (the permutation
+    is the same in either units, R-hat and ESS are affine invariant), so no
+    square of a draw over- or underflows at extreme scales.
+
+    Returns
+    -------
+    tree : xarray.DataTree
+    raw, relabelled : tuple of ndarray
+        The scaled draws (weights, means, variances) as sampled and relabelled.
+    share_relabelled : float
+    """
     post = trace["posterior"]
-    w = post["weights"].values
-    m = post["means"].values * scaling.scale + scaling.shift
-    v = (np.sqrt(post["variances"].values) * scaling.scale) ** 2
-    relabelled = relabel_draws(w, m, v, reference.means)
+    w, m, v = (post[name].values for name in ("weights", "means", "variances"))
+    _, ref_means, _ = scaling.to_scaled(reference.weights, reference.means, reference.variances)
+    scaled = relabel_draws(w, m, v, ref_means)
+    data_w, data_m, data_v = scaling.from_scaled(scaled.weights, scaled.means, scaled.variances)
+    in_data_units = scaled._replace(weights=data_w, means=data_m, variances=data_v)
     stats = trace["sample_stats"].to_dataset()
     keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
-    return posterior_tree(X, relabelled, stats[keep]), (w, m, v), relabelled
+    tree = posterior_tree(X, in_data_units, stats[keep])
+    relabelled = (scaled.weights, scaled.means, scaled.variances)
+    return tree, (w, m, v), relabelled, scaled.share_relabelled
 
 
 def compare(
@@ -363,14 +445,14 @@ def compare(
     k = check_n_components(n_components, X.shape[0])
     sampler = SamplerConfig() if sampler is None else sampler
     if not isinstance(sampler, SamplerConfig):
-        raise TypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
+        raise InputTypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
     if truth is not None and (truth.n_components != k or truth.n_features != X.shape[1]):
-        raise ValueError(
+        raise InputError(
             f"truth: expected {k} components and {X.shape[1]} features, got "
             f"{truth.n_components} and {truth.n_features}"
         )
     if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
-        raise ValueError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
+        raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
     resolved = (GMMPrior() if prior is None else prior).resolve(X, k)
     seq = np.random.SeedSequence(seed)
     em_seed, sampler_seed = seq.spawn(2)
@@ -405,14 +487,9 @@ def compare(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    tree, raw, relabelled = _posterior_from_trace(X, trace, scaling, mle.params)
+    tree, raw, relabelled, share = _posterior_from_trace(X, trace, scaling, mle.params)
     divergences = int(tree["sample_stats"]["diverging"].values.sum())
-    diagnostics = diagnose(
-        raw,
-        (relabelled.weights, relabelled.means, relabelled.variances),
-        divergences,
-        relabelled.share_relabelled,
-    )
+    diagnostics = diagnose(raw, relabelled, divergences, share)
     timings["diagnostics"] = time.perf_counter() - t
     aligned_truth = None if truth is None else align_params(truth, mle.params)
     return Comparison(

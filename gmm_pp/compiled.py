@@ -32,10 +32,18 @@ from numba.extending import intrinsic
 from nutpie import compile_pymc as _nutpie
 from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
-__all__ = ["CachedPyMCModel", "compile_model"]
+__all__ = ["REPRODUCIBLE_FLAGS", "CachedPyMCModel", "compile_model"]
 
 #: Part of every cache key: change it whenever the generated source's meaning changes.
 _GLUE_VERSION = "1"
+
+#: PyTensor settings every compile of gmm-pp runs under, so the same seed gives the
+#: same draws from every entry point, whatever the environment (PYTENSOR_FLAGS)
+#: or the compile cache holds: numba's fastmath lets LLVM reorder floating-point
+#: operations, and builds made with and without it (both cached) differ in the
+#: last digits, which NUTS amplifies into different draws.  PyTensor keys its
+#: cache by this flag, so these builds never mix with fastmath ones.
+REPRODUCIBLE_FLAGS: dict[str, object] = {"numba__fastmath": False}
 
 _LOGP_SIG = types.int64(
     types.uint64,
@@ -253,7 +261,16 @@ def compile_model(model, var_names: Iterable[str] | None = None) -> CachedPyMCMo
     -------
     CachedPyMCModel
         Accepted by ``nutpie.sample``; ``with_data`` swaps ``pm.Data`` values.
+        Compiled under :data:`REPRODUCIBLE_FLAGS`, set here and only for this
+        compile (no global setting changes).
     """
+    from pytensor import config
+
+    with config.change_flags(**REPRODUCIBLE_FLAGS):
+        return _compile_model(model, var_names)
+
+
+def _compile_model(model, var_names) -> CachedPyMCModel:
     from pymc.initial_point import make_initial_point_fn
 
     pymc_initial_point = _nutpie._wrap_with_lock(

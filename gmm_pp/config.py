@@ -8,12 +8,14 @@ from __future__ import annotations
 import numbers
 from dataclasses import asdict, dataclass
 
+from gmm_pp.errors import InputError
+
 __all__ = ["SamplerConfig"]
 
 
 def _check_int(value, name: str, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+        raise InputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class SamplerConfig:
             _check_int(self.cores, "cores", 1)
         ta = self.target_accept
         if isinstance(ta, bool) or not isinstance(ta, numbers.Real) or not 0.0 < ta < 1.0:
-            raise ValueError(f"target_accept: expected a number in (0, 1), got {ta!r}")
+            raise InputError(f"target_accept: expected a number in (0, 1), got {ta!r}")
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""

@@ -14,12 +14,9 @@ import numpy as np
 
 from em import GMMParams
 from em._validation import check_data
+from gmm_pp.errors import DataError, GMMError
 
 __all__ = ["DataError", "load_data", "simulate"]
-
-
-class DataError(ValueError):
-    """A data file that cannot be read as a numeric table."""
 
 
 def _parse_float(cell: str) -> float | None:
@@ -29,12 +26,35 @@ def _parse_float(cell: str) -> float | None:
         return None
 
 
+def _short(cell: str, limit: int = 40) -> str:
+    """``repr`` of a cell, cut to ``limit`` characters for a one-line message."""
+    if len(cell) <= limit:
+        return repr(cell)
+    return repr(cell[:limit]) + f"... ({len(cell)} characters)"
+
+
+def _numbered(reader, path: Path):
+    """``(line number, cells)`` of every record; csv's own errors name the line."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise DataError(
+                f"DATA: {path.name} line {reader.line_num}: not readable as CSV ({exc}); "
+                "fix that line"
+            ) from None
+        yield reader.line_num, cells
+
+
 def _load_csv(path: Path) -> np.ndarray:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     rows: list[list[float]] = []
     width = None
     with path.open(newline="", encoding="utf-8-sig") as fh:
-        for lineno, cells in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
+        reader = csv.reader(fh, delimiter=delimiter)
+        for lineno, cells in _numbered(reader, path):
             cells = [c.strip() for c in cells]
             if not cells or all(c == "" for c in cells):
                 continue
@@ -52,13 +72,13 @@ def _load_csv(path: Path) -> np.ndarray:
             for col, (cell, value) in enumerate(zip(cells, values, strict=True), start=1):
                 if value is None:
                     raise DataError(
-                        f"DATA: {path.name} line {lineno}, column {col}: {cell!r} is not a "
-                        "number; clean the file or drop the row"
+                        f"DATA: {path.name} line {lineno}, column {col}: {_short(cell)} is not "
+                        "a number; clean the file or drop the row"
                     )
                 if not math.isfinite(value):
                     raise DataError(
-                        f"DATA: {path.name} line {lineno}, column {col}: {cell!r} is not a "
-                        "finite number; remove or impute it"
+                        f"DATA: {path.name} line {lineno}, column {col}: {_short(cell)} is not "
+                        "a finite number; remove or impute it"
                     )
             rows.append(values)
     if not rows:
@@ -100,9 +120,11 @@ def load_data(path: str | Path) -> np.ndarray:
             raise DataError(
                 f"DATA: {path.name} is not UTF-8 text; give a CSV file or a .npy array"
             ) from None
+        except OSError as exc:
+            raise DataError(f"DATA: cannot read {str(path)!r} ({exc.strerror})") from None
     try:
         return check_data(arr, name=f"DATA ({path.name})")
-    except (TypeError, ValueError) as exc:
+    except GMMError as exc:
         raise DataError(str(exc)) from None
 
 

@@ -20,9 +20,10 @@ from scipy.optimize import minimize
 from em import GMMParams, GMMPrior, score_samples
 from em._scaling import Scaling
 from gmm_pp.config import SamplerConfig
+from gmm_pp.errors import SamplingError
 from gmm_pp.model import MixtureModel
 
-__all__ = ["MAPResult", "MAPWarning", "find_map", "sample_posterior"]
+__all__ = ["MAPResult", "MAPWarning", "check_complete", "find_map", "sample_posterior"]
 
 #: Two component means closer than this (in units of the data's sd) are one point:
 #: the all-means-equal saddle of the mixture likelihood.
@@ -204,7 +205,9 @@ def sample_posterior(
         return flat.copy()
 
     ready = dataclasses.replace(compiled.with_data(**values), initial_point_func=initial_point)
-    trace = nutpie.sample(
+    # Not nutpie's blocking call: on Ctrl-C it returns the draws made so far as if
+    # they were the sample.  Here an interrupt discards them and propagates.
+    sampler = nutpie.sample(
         ready,
         draws=config.draws,
         tune=config.tune,
@@ -214,5 +217,41 @@ def sample_posterior(
         target_accept=config.target_accept,
         progress_bar=config.progress,
         save_warmup=False,
+        blocking=False,
     )
+    try:
+        trace = sampler.wait()
+    except BaseException:
+        sampler.cancel()
+        raise
+    check_complete(trace, config)
     return trace, scaling
+
+
+def check_complete(trace: xr.DataTree, config: SamplerConfig) -> None:
+    """Refuse a trace that is not the whole sample asked for.
+
+    Parameters
+    ----------
+    trace : xarray.DataTree
+        The sampler's trace (group ``posterior``).
+    config : SamplerConfig
+
+    Raises
+    ------
+    SamplingError
+        When chains or draws are missing or a draw is not finite: a partial
+        sample is never turned into a result.
+    """
+    post = trace["posterior"]
+    chains, draws = post.sizes.get("chain", 0), post.sizes.get("draw", 0)
+    if (chains, draws) != (config.chains, config.draws):
+        raise SamplingError(
+            f"the sampler returned {chains} chains x {draws} draws, not the "
+            f"{config.chains} x {config.draws} asked for; nothing was kept"
+        )
+    for name, values in post.data_vars.items():
+        if not np.isfinite(values.values).all():
+            raise SamplingError(
+                f"the sampler returned non-finite draws of {name!r}; nothing was kept"
+            )

@@ -14,6 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gmm_pp.errors import InputError
+
 __all__ = ["Relabelled", "align_params", "relabel_draws"]
 
 
@@ -82,7 +84,7 @@ def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
     ref = np.asarray(reference_means, dtype=np.float64)
     k, d = ref.shape
     if m.shape[-2:] != (k, d) or w.shape[-1] != k or v.shape[-1] != k:
-        raise ValueError(
+        raise InputError(
             f"draws: expected means (..., {k}, {d}) and weights/variances (..., {k}) "
             f"to match the reference, got {m.shape}, {w.shape}, {v.shape}"
         )

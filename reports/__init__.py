@@ -6,6 +6,6 @@ computed, nothing shown); ``reports.html`` writes the page.  Importing this
 package loads neither matplotlib nor PyMC.
 """
 
-from reports.html import write_report
+from reports.html import render_report, write_report
 
-__all__ = ["write_report"]
+__all__ = ["render_report", "write_report"]

@@ -6,7 +6,9 @@ import base64
 import json
 from pathlib import Path
 
-__all__ = ["write_report"]
+import numpy as np
+
+__all__ = ["render_page", "render_report", "save_figure", "write_report"]
 
 CAPTIONS = {
     "fits": (
@@ -70,7 +72,11 @@ def _warnings(comparison) -> list[str]:
 def _lesson(comparison) -> str:
     """How the three fits differ on this data, in two sentences."""
     table = comparison.table()
-    gap = (table.em - table.post_mean).abs() / table.post_sd
+    diff = (table.em - table.post_mean).abs()
+    # A parameter the posterior does not vary (the weight of a single component)
+    # differs by 0 sds when the fits agree on it.
+    gap = diff / table.post_sd.where(table.post_sd > 0)
+    gap = gap.where(table.post_sd > 0, np.where(diff > 0, np.inf, 0.0))
     worst = table.parameter[gap.idxmax()]
     text = (
         f"On this data EM's estimate and the posterior mean differ by at most "
@@ -124,19 +130,50 @@ def save_figure(fig, folder: Path, name: str, caption: tuple[str, str], dpi: int
     }
 
 
-def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -> Path:
-    """Write ``index.html``, one PNG per figure and ``data.json`` to ``out_dir``.
+def write_report(
+    comparison, out_dir: str | Path, *, title: str | None = None, overwrite: bool = False
+) -> Path:
+    """Write the report of a comparison to the folder ``out_dir``, all of it or nothing.
 
-    The page is self-contained (every image is also embedded), rendered from a
-    jinja2 template with autoescaping.  Everything is written to a temporary
-    folder beside ``out_dir`` and renamed into place, so an error never leaves a
-    half-written report and never destroys an earlier one.
+    ``index.html`` (self-contained: every image is also embedded), one PNG per
+    figure and ``data.json``, rendered from a jinja2 template with autoescaping.
+    Written under gmm-pp's output policy (:mod:`gmm_pp.io`): into a temporary
+    folder renamed into place when complete, so an error, Ctrl-C or a kill never
+    leaves a half-written report and never destroys an earlier one.
 
     Parameters
     ----------
     comparison : gmm_pp.Comparison
     out_dir : str or Path
     title : str, optional
+    overwrite : bool, default False
+        Replace an existing non-empty folder.
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+
+    Raises
+    ------
+    gmm_pp.errors.OutputError
+        When ``out_dir`` is a file, is not empty (without ``overwrite``) or is
+        being written by another process.
+    """
+    from gmm_pp.io import output_folder
+
+    with output_folder(
+        out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
+    ) as tmp:
+        render_report(comparison, tmp, title=title)
+    return Path(out_dir) / "index.html"
+
+
+def render_report(comparison, folder: str | Path, *, title: str | None = None) -> Path:
+    """Write the report's files into the existing folder ``folder`` (not atomic).
+
+    Use :func:`write_report`, or call this inside :func:`gmm_pp.io.output_folder`
+    to write the report together with other files (as ``gmm-pp fit`` does).
 
     Returns
     -------
@@ -146,11 +183,11 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from gmm_pp._files import atomic_directory
     from reports import plots
     from reports.figdata import figure_data
 
-    target = Path(out_dir)
+    tmp = Path(folder)
+    tmp.mkdir(exist_ok=True)
     fd = figure_data(comparison)
     drawers = {
         "fits": plots.plot_data_and_fits,
@@ -160,38 +197,37 @@ def write_report(comparison, out_dir: str | Path, *, title: str | None = None) -
         "assignments": plots.plot_assignments,
         "diagnostics": plots.plot_diagnostics,
     }
-    with atomic_directory(target) as tmp:
-        figures = []
-        for name, draw in drawers.items():
-            fig, _ = draw(fd)
-            figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=110))
-        columns, rows = _table(comparison)
-        d = comparison.diagnostics
-        render_page(
-            tmp,
-            "report.html.j2",
-            title=title or "EM, MAP and posterior of a spherical Gaussian mixture",
-            n_samples=comparison.X.shape[0],
-            n_features=comparison.X.shape[1],
-            n_components=comparison.n_components,
-            seed=comparison.seed,
-            warnings=_warnings(comparison),
-            lesson=_lesson(comparison),
-            em_loglik=comparison.mle.log_likelihood,
-            em_iter=comparison.mle.n_iter,
-            chains=d.chains,
-            draws=d.draws,
-            columns=columns,
-            rows=rows,
-            figures=figures,
-            versions=comparison.versions,
-        )
-        payload = {
-            "figures": fd.to_json(),
-            "seed": comparison.seed,
-            "sampler": comparison.sampler.to_dict(),
-            "versions": comparison.versions,
-            "warnings": _warnings(comparison),
-        }
-        (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True))
-    return target / "index.html"
+    figures = []
+    for name, draw in drawers.items():
+        fig, _ = draw(fd)
+        figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=110))
+    columns, rows = _table(comparison)
+    d = comparison.diagnostics
+    render_page(
+        tmp,
+        "report.html.j2",
+        title=title or "EM, MAP and posterior of a spherical Gaussian mixture",
+        n_samples=comparison.X.shape[0],
+        n_features=comparison.X.shape[1],
+        n_components=comparison.n_components,
+        seed=comparison.seed,
+        warnings=_warnings(comparison),
+        lesson=_lesson(comparison),
+        em_loglik=comparison.mle.log_likelihood,
+        em_iter=comparison.mle.n_iter,
+        chains=d.chains,
+        draws=d.draws,
+        columns=columns,
+        rows=rows,
+        figures=figures,
+        versions=comparison.versions,
+    )
+    payload = {
+        "figures": fd.to_json(),
+        "seed": comparison.seed,
+        "sampler": comparison.sampler.to_dict(),
+        "versions": comparison.versions,
+        "warnings": _warnings(comparison),
+    }
+    (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True), "utf-8")
+    return tmp / "index.html"

@@ -6,38 +6,53 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-__all__ = ["write_lesson"]
+__all__ = ["render_lesson", "write_lesson"]
 
 
-def write_lesson(lesson, out_dir: str | Path) -> Path:
+def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``index.html``, one PNG per figure and ``data.json`` for a lesson.
+
+    All of it or nothing, under gmm-pp's output policy (:mod:`gmm_pp.io`).
 
     Parameters
     ----------
     lesson : gmm_pp.teach.Lesson
     out_dir : str or Path
+    overwrite : bool, default False
+        Replace an existing non-empty folder.
 
     Returns
     -------
     Path
         The path of ``index.html``.
     """
+    from gmm_pp.io import output_folder
+
+    with output_folder(
+        out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
+    ) as tmp:
+        render_lesson(lesson, tmp)
+    return Path(out_dir) / "index.html"
+
+
+def render_lesson(lesson, folder: str | Path) -> Path:
+    """Write a lesson's files into the existing folder ``folder`` (not atomic)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from gmm_pp._files import atomic_directory
     from reports import lesson_plots
     from reports.html import render_page, save_figure
 
-    target = Path(out_dir)
-    with atomic_directory(target) as tmp:
-        sections = []
-        for i, section in enumerate(lesson.sections):
-            figure = None
-            if section.figure is not None:
-                fig, _ = getattr(lesson_plots, section.figure.plot)(section.figure.data)
-                figure = save_figure(fig, tmp, f"figure{i + 1}", (section.heading, ""), dpi=100)
-            sections.append({"section": section, "figure": figure})
-        render_page(tmp, "lesson.html.j2", lesson=lesson, sections=sections)
-        (tmp / "data.json").write_text(json.dumps(asdict(lesson), allow_nan=True, default=float))
-    return target / "index.html"
+    tmp = Path(folder)
+    sections = []
+    for i, section in enumerate(lesson.sections):
+        figure = None
+        if section.figure is not None:
+            fig, _ = getattr(lesson_plots, section.figure.plot)(section.figure.data)
+            figure = save_figure(fig, tmp, f"figure{i + 1}", (section.heading, ""), dpi=100)
+        sections.append({"section": section, "figure": figure})
+    render_page(tmp, "lesson.html.j2", lesson=lesson, sections=sections)
+    (tmp / "data.json").write_text(
+        json.dumps(asdict(lesson), allow_nan=True, default=float), "utf-8"
+    )
+    return tmp / "index.html"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["study_figure_data", "write_study_report"]
+__all__ = ["render_study_report", "study_figure_data", "write_study_report"]
 
 CAPTIONS = {
     "coverage": (
@@ -85,53 +85,67 @@ def study_figure_data(parameters, summary: dict, bins: int = 10) -> dict:
     return {"coverage": summary.get("coverage", []), "accuracy": accuracy, "sbc": sbc}
 
 
-def write_study_report(result, out_dir: str | Path) -> Path:
+def write_study_report(result, out_dir: str | Path, *, overwrite: bool = False) -> Path:
     """Write ``index.html``, the figures' PNGs and ``data.json`` for a study.
+
+    All of it or nothing, under gmm-pp's output policy (:mod:`gmm_pp.io`).
 
     Parameters
     ----------
     result : gmm_pp.study.StudyResult
     out_dir : str or Path
+    overwrite : bool, default False
+        Replace an existing non-empty folder (``gmm-pp study`` replaces the
+        study's own ``report/`` on every run).
 
     Returns
     -------
     Path
         The path of ``index.html``.
     """
+    from gmm_pp.io import output_folder
+
+    with output_folder(
+        out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
+    ) as tmp:
+        render_study_report(result, tmp)
+    return Path(out_dir) / "index.html"
+
+
+def render_study_report(result, folder: str | Path) -> Path:
+    """Write a study report's files into the existing folder ``folder`` (not atomic)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
-    from gmm_pp._files import atomic_directory
     from reports import study_plots
     from reports.html import render_page, save_figure
 
+    tmp = Path(folder)
     data = study_figure_data(result.parameters, result.summary)
     drawers = {
         "coverage": (study_plots.plot_coverage, data["coverage"]),
         "accuracy": (study_plots.plot_accuracy, data["accuracy"]),
         "sbc": (study_plots.plot_sbc, data["sbc"]),
     }
-    target = Path(out_dir)
-    with atomic_directory(target) as tmp:
-        figures = []
-        for name, (draw, records) in drawers.items():
-            if not records:
-                continue
-            fig, _ = draw(records)
-            figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=100))
-        reps = result.replications
-        failed = reps[reps["error"].fillna("") != ""] if len(reps) else reps
-        render_page(
-            tmp,
-            "study.html.j2",
-            summary_text=result.text(),
-            failures=result.summary.get("failures", []),
-            errors=[
-                {"key": r["key"], "scenario": r["scenario"], "error": r["error"]}
-                for r in failed.to_dict("records")
-            ],
-            sbc=result.summary.get("sbc", []),
-            figures=figures,
-        )
-        (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float))
-    return target / "index.html"
+    figures = []
+    for name, (draw, records) in drawers.items():
+        if not records:
+            continue
+        fig, _ = draw(records)
+        figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=100))
+    reps = result.replications
+    failed = reps[reps["error"].fillna("") != ""] if len(reps) else reps
+    render_page(
+        tmp,
+        "study.html.j2",
+        summary_text=result.text(),
+        failures=result.summary.get("failures", []),
+        errors=[
+            {"key": r["key"], "scenario": r["scenario"], "error": r["error"]}
+            for r in failed.to_dict("records")
+        ],
+        sbc=result.summary.get("sbc", []),
+        figures=figures,
+    )
+    (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float), "utf-8")
+    return tmp / "index.html"

@@ -15,6 +15,8 @@ from importlib import resources
 
 import numpy as np
 
+from gmm_pp.errors import InputError
+
 __all__ = ["DATASETS", "load_dataset"]
 
 #: Name -> (file, description).
@@ -41,7 +43,7 @@ def load_dataset(name: str) -> np.ndarray:
         For an unknown name; the message lists the known ones.
     """
     if name not in DATASETS:
-        raise ValueError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
+        raise InputError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
     from gmm_pp.data import load_data
 
     with resources.as_file(resources.files(__package__) / DATASETS[name][0]) as path:

@@ -10,6 +10,7 @@ combinations.
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 import tomllib
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import numpy as np
 
 from em import GMMParams, GMMPrior
 from gmm_pp.config import SamplerConfig
+from gmm_pp.errors import GMMError, InputError
 
 __all__ = ["Scenario", "StudyConfig", "StudyConfigError", "load_config", "unit_prior"]
 
@@ -34,7 +36,7 @@ _PRIOR_KEYS = {
 _STUDY_KEYS = {"replications", "seed", "draws", "tune", "chains", "target_accept", "rank_draws"}
 
 
-class StudyConfigError(ValueError):
+class StudyConfigError(InputError):
     """The study's description is invalid (the message names the key)."""
 
 
@@ -176,13 +178,21 @@ def _int(value, where: str, minimum: int) -> int:
 
 
 def _real(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise _err(where, f"expected a number > 0, got {value!r}")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not (math.isfinite(value) and value > 0)
+    ):
+        raise _err(where, f"expected a finite number > 0, got {value!r}")
     return float(value)
 
 
-def _as_list(value) -> list:
-    return list(value) if isinstance(value, list) else [value]
+def _as_list(value, where: str) -> list:
+    if not isinstance(value, list):
+        return [value]
+    if not value:
+        raise _err(where, "expected a value or a non-empty list, got []")
+    return list(value)
 
 
 def _scenarios(entry: dict, index: int) -> list[Scenario]:
@@ -201,13 +211,17 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
     truth = entry.get("truth", "fixed")
     if truth not in ("fixed", "prior"):
         raise _err(f"{where} ({name})", f"'truth': expected 'fixed' or 'prior', got {truth!r}")
-    prior = dict(entry.get("prior", {}))
+    prior = entry.get("prior", {})
+    if not isinstance(prior, dict):
+        raise _err(f"{where} ({name})", f"'prior': expected a table of prior fields, got {prior!r}")
+    prior = dict(prior)
     unknown = set(prior) - _PRIOR_KEYS
     if unknown:
         raise _err(f"{where} ({name})", f"prior: unknown keys {sorted(unknown)}")
     weights = entry.get("weights", "equal")
     grid = {
-        key: _as_list(entry.get(key, 4.0 if key == "separation" else None)) for key in _GRID_KEYS
+        key: _as_list(entry.get(key, 4.0 if key == "separation" else None), f"{where}: '{key}'")
+        for key in _GRID_KEYS
     }
     varying = [key for key in _GRID_KEYS if isinstance(entry.get(key), list)]
     out = []
@@ -224,8 +238,16 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
         if weights == "equal":
             wt = None
         else:
-            wt = tuple(float(x) for x in weights) if isinstance(weights, list) else None
-            if wt is None or len(wt) != k or min(wt) <= 0 or abs(sum(wt) - 1) > 1e-9:
+            numeric = isinstance(weights, list) and all(
+                isinstance(x, numbers.Real) and not isinstance(x, bool) for x in weights
+            )
+            wt = tuple(float(x) for x in weights) if numeric else None
+            if (
+                wt is None
+                or len(wt) != k
+                or not all(math.isfinite(x) and x > 0 for x in wt)
+                or abs(sum(wt) - 1) > 1e-9
+            ):
                 raise _err(
                     w,
                     f"'weights': expected \"equal\" or {k} positive numbers summing to 1, "
@@ -233,9 +255,14 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
                 )
         scenario = Scenario(label, n, k, d, sep, wt, truth, prior)
         try:
-            scenario.make_prior()
-        except (TypeError, ValueError) as exc:
+            made = scenario.make_prior()
+        except GMMError as exc:
             raise _err(w, f"prior: {exc}") from None
+        if made.mean_location is not None and made.mean_location.shape != (d,):
+            raise _err(
+                w,
+                f"prior: 'mean_location' has {made.mean_location.size} values, expected d = {d}",
+            )
         out.append(scenario)
     return out
 
@@ -273,6 +300,8 @@ def load_config(source: str | Path | dict) -> StudyConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise StudyConfigError(f"{origin}: no such file") from None
+        except OSError as exc:
+            raise StudyConfigError(f"{origin}: cannot read it ({exc.strerror})") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise StudyConfigError(f"{origin}: not valid TOML ({exc})") from None
     try:
@@ -287,7 +316,10 @@ def _parse(raw: dict) -> StudyConfig:
         raise _err(
             "top level", f"unknown tables {sorted(unknown)}; expected [study] and [[scenario]]"
         )
-    study = dict(raw.get("study", {}))
+    study = raw.get("study", {})
+    if not isinstance(study, dict):
+        raise _err("[study]", f"expected a table, got {study!r}")
+    study = dict(study)
     unknown = set(study) - _STUDY_KEYS
     if unknown:
         raise _err(
@@ -296,6 +328,9 @@ def _parse(raw: dict) -> StudyConfig:
     entries = raw.get("scenario")
     if not isinstance(entries, list) or not entries:
         raise _err("[[scenario]]", "expected at least one scenario table")
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise _err(f"scenario {i + 1}", f"expected a table, got {entry!r}")
     scenarios = [s for i, entry in enumerate(entries) for s in _scenarios(entry, i)]
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -310,7 +345,7 @@ def _parse(raw: dict) -> StudyConfig:
             cores=1,
             progress=False,
         )
-    except (TypeError, ValueError) as exc:
+    except GMMError as exc:
         raise _err("[study]", str(exc)) from None
     return StudyConfig(
         scenarios=tuple(scenarios),

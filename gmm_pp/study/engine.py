@@ -17,21 +17,20 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from gmm_pp.errors import InputError
 from gmm_pp.study.replicate import Task, run_replication
 
 __all__ = ["ENGINES", "Progress", "executor", "run_tasks"]
 
 ENGINES = ("local", "dask", "serial")
 
-#: Same seed, same draws whatever the compile cache holds (see STACK notes).
-_FLAG = "numba__fastmath=False"
-
 
 def init_worker() -> None:
     """Prepare a fresh worker process for replications.
 
-    numba's fastmath goes off before PyTensor loads (the same draws everywhere),
-    and Ctrl-C is left to the main process, which stops the workers itself.
+    Ctrl-C is left to the main process, which stops the workers itself.  (The
+    PyTensor flags that make draws reproducible are set by every compile, in
+    :mod:`gmm_pp.compiled`, not here.)
     """
     import logging
 
@@ -39,9 +38,6 @@ def init_worker() -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A stopped study cancels the tasks in flight; Dask workers would log each as a warning.
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    flags = os.environ.get("PYTENSOR_FLAGS", "")
-    if "numba__fastmath" not in flags:
-        os.environ["PYTENSOR_FLAGS"] = f"{flags},{_FLAG}" if flags else _FLAG
 
 
 class _SerialExecutor(cf.Executor):
@@ -71,7 +67,7 @@ def executor(engine: str, workers: int | None = None, address: str | None = None
         A running Dask scheduler (``tcp://host:8786``); implies ``engine="dask"``.
     """
     if engine not in ENGINES:
-        raise ValueError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
+        raise InputError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
     n = workers or os.cpu_count() or 1
     if engine == "serial":
         yield _SerialExecutor()
@@ -87,7 +83,7 @@ def executor(engine: str, workers: int | None = None, address: str | None = None
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise ImportError(
+            raise InputError(
                 "engine 'dask' needs Dask distributed: pip install 'gmm-pp[dask]'"
             ) from None
         if address:

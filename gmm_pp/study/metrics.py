@@ -29,6 +29,18 @@ __all__ = [
 ESTIMATORS = {"em": "EM (MLE)", "map": "PyMC MAP", "post_mean": "posterior mean"}
 
 _KEYS = ["scenario", "n", "k", "d", "truth_mode"]
+#: Columns of a replication's record that the failure shares read.
+_RECORD_COLUMNS = [
+    "error",
+    "em_converged",
+    "em_degenerate",
+    "em_degenerate_restarts",
+    "em_restarts",
+    "rhat_max",
+    "divergences",
+    "seconds_total",
+    "seconds_sample",
+]
 
 
 def coverage_rate(inside: np.ndarray) -> tuple[float, float]:
@@ -185,6 +197,11 @@ def sbc(parameters: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
 def failures(replications: pd.DataFrame) -> pd.DataFrame:
     """Per scenario: replications, errors, non-converged and degenerate EM, sampler trouble."""
     rows = []
+    # Replications that failed carry no fit columns: when every one failed, those
+    # columns are absent altogether, and every share below is NaN (no fit to count).
+    replications = replications.reindex(
+        columns=list(dict.fromkeys([*replications.columns, *_RECORD_COLUMNS]))
+    )
     for keys, group in replications.groupby(_KEYS, sort=True):
         ok = group[group["error"].fillna("") == ""]  # shares over these; NaN when none
         restarts = ok["em_restarts"].sum()

@@ -16,6 +16,7 @@ import numpy as np
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import flat_params
 from gmm_pp.study.config import Scenario
+from gmm_pp.summary import interval_columns, posterior_summary
 
 __all__ = ["INTERVALS", "Task", "failed_result", "run_replication"]
 
@@ -164,17 +165,19 @@ def _rows(task: Task, comp, base: dict) -> list[dict]:
         )
     }
     per = comp.diagnostics.per_parameter
+    summary = posterior_summary(*comp.draws(), comp.scaling, intervals=INTERVALS)
     rows = []
     for name, x in draws.items():
         row = dict(base, parameter=name, kind=_KINDS[name.split("[")[0]])
         for fit, values in fits.items():
             row[fit] = float(values[name])
-        row["post_mean"] = float(x.mean())
-        row["post_sd"] = float(x.std(ddof=1))
+        stats = summary[name]
+        row["post_mean"] = stats["mean"]
+        row["post_sd"] = stats["sd"]
         for level in INTERVALS:
-            lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
-            row[f"lo{round(level * 100)}"] = float(lo)
-            row[f"hi{round(level * 100)}"] = float(hi)
+            lower, upper = interval_columns(level)
+            row[f"lo{round(level * 100)}"] = stats[lower]
+            row[f"hi{round(level * 100)}"] = stats[upper]
         thinned = _thin(x, task.rank_draws)
         row["rank"] = int(np.sum(thinned < row["truth"]))
         row["rank_draws"] = int(thinned.size)

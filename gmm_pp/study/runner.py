@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from gmm_pp.io import folder_lock, output_folder, refuse_unsafe_target, write_atomic
 from gmm_pp.study.config import StudyConfig
 from gmm_pp.study.engine import Progress, executor, run_tasks
 from gmm_pp.study.metrics import summarise
 from gmm_pp.study.replicate import Task, run_replication
-from gmm_pp.study.store import StudyStore, _write_atomic
+from gmm_pp.study.store import StudyStore
 
 __all__ = ["StudyResult", "run_study", "tasks_of"]
 
@@ -94,6 +96,8 @@ def run_study(
     address: str | None = None,
     progress: bool = True,
     retry_failed: bool = False,
+    overwrite: bool = False,
+    inputs: Iterable[str | Path] = (),
     fn: Callable[[Task], dict] = run_replication,
     on_result: Callable[[dict], None] | None = None,
 ) -> StudyResult:
@@ -114,7 +118,15 @@ def run_study(
     progress : bool
         A progress line with the ETA on stderr.
     retry_failed : bool
-        Run again the replications recorded as failed (their parts are replaced).
+        Run again the replications recorded as failed (their parts are replaced),
+        and move aside (to ``parts/rejected/``) any part that is not one of this
+        study's replications.
+    overwrite : bool
+        Discard whatever ``out`` holds and start afresh.  Without it, a folder
+        holding this same study is resumed; a different study, or a non-empty
+        folder that is not a study, is refused.
+    inputs : iterable of path
+        Files the study reads (its TOML file): ``out`` may not contain them.
     fn : callable
         The replication function (tests substitute a failing one).
     on_result : callable, optional
@@ -126,8 +138,32 @@ def run_study(
     """
     if address:
         engine = "dask"
-    store = StudyStore(out, config)
+    inputs = list(inputs)
+    target = refuse_unsafe_target(out, overwrite=True, inputs=inputs)
+    if overwrite and target.is_dir() and any(target.iterdir()):
+        with output_folder(target, overwrite=True, inputs=inputs):
+            pass  # an empty folder swapped in at once; the earlier study removed
+    with folder_lock(target):
+        if not (target / "study.json").exists():
+            refuse_unsafe_target(target, overwrite=False, inputs=inputs)
+        return _run_locked(
+            config, target, engine, workers, address, progress, retry_failed, fn, on_result
+        )
+
+
+def _run_locked(
+    config, target, engine, workers, address, progress, retry_failed, fn, on_result
+) -> StudyResult:
+    store = StudyStore(target, config)
     tasks = tasks_of(config)
+    moved = store.check({t.key for t in tasks}, retry_failed=retry_failed)
+    for path in moved:
+        warnings.warn(
+            f"{path.name} is not a readable replication of this study: moved aside to "
+            f"{path.parent}, and its replication runs again",
+            UserWarning,
+            stacklevel=3,
+        )
     done = store.done(retry_failed=retry_failed)
     todo = [t for t in tasks if t.key not in done]
     bar = Progress(len(tasks), enabled=progress)
@@ -149,7 +185,7 @@ def run_study(
                 pass
     parameters, replications = store.write_tables()
     summary = summarise(parameters, replications)
-    _write_atomic(store.directory / "summary.json", json.dumps(summary, indent=2, default=float))
+    write_atomic(store.directory / "summary.json", json.dumps(summary, indent=2, default=float))
     return StudyResult(
         parameters,
         replications,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from gmm_pp.errors import InputError
 from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
 
 __all__ = ["LESSONS", "Figure", "Lesson", "Section", "Table", "build_lesson"]
@@ -65,5 +66,5 @@ def build_lesson(name: str, **options) -> Lesson:
         (a SamplerConfig) -- fewer draws make them quicker.
     """
     if name not in LESSONS:
-        raise ValueError(f"LESSON: expected one of {', '.join(LESSONS)}, got {name!r}")
+        raise InputError(f"LESSON: expected one of {', '.join(LESSONS)}, got {name!r}")
     return LESSONS[name][1](**options)

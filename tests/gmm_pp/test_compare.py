@@ -8,6 +8,7 @@ from numpy.testing import assert_allclose
 
 import em
 import gmm_pp
+import gmm_pp.errors
 from gmm_pp.config import SamplerConfig
 
 
@@ -108,7 +109,7 @@ def test_save_load_round_trip(comparison, tmp_path):
     for a, b in zip(loaded.draws(), comparison.draws(), strict=True):
         assert np.array_equal(a, b)
     assert loaded.table().equals(comparison.table())
-    with pytest.raises(FileExistsError, match="exists and is not empty"):
+    with pytest.raises(gmm_pp.errors.OutputError, match="exists and is not empty"):
         comparison.save(out)
     comparison.save(out, overwrite=True)
 

@@ -250,7 +250,7 @@ def test_study_report_and_cli(serial_study, tmp_path):
     for name in ("coverage", "accuracy", "sbc"):
         assert f'id="{name}"' in html
         assert (index.parent / f"{name}.png").stat().st_size > 5000
-    assert main(["study", "--out", str(tmp_path / "x")]) == 1  # neither CONFIG nor --example
+    assert main(["study", "--out", str(tmp_path / "x")]) == 2  # neither CONFIG nor --example
     bad = tmp_path / "bad.toml"
     bad.write_text('[study]\nreplications = 1\n[[scenario]]\nn = 300\nk = 3\nd = 2\ntruth = "x"\n')
     assert main(["study", str(bad), "--out", str(tmp_path / "y")]) == 1

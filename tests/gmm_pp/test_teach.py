@@ -68,7 +68,7 @@ def test_gradient_lesson_identities_hold_in_its_table():
 def test_teach_cli(tmp_path, capsys):
     assert main(["teach", "--list"]) == 0
     assert "mle-vs-bayes" in capsys.readouterr().out
-    assert main(["teach", "nope"]) == 1
+    assert main(["teach", "nope"]) == 2  # a usage error
     assert "expected one of course-example" in capsys.readouterr().err
     assert main(["teach", "course-example", "--out", str(tmp_path / "c"), "--quiet"]) == 0
     assert (tmp_path / "c" / "index.html").exists()

@@ -55,7 +55,7 @@ def test_failure_keeps_the_earlier_report(report, comparison, monkeypatch):
 
     monkeypatch.setattr(plots, "plot_diagnostics", boom)
     with pytest.raises(RuntimeError, match="drawing failed"):
-        reports.write_report(comparison, report.parent)
+        reports.write_report(comparison, report.parent, overwrite=True)
     assert report.read_text() == before
     leftovers = [p for p in report.parent.parent.iterdir() if p.name.startswith(".")]
     assert leftovers == []

@@ -1,0 +1,85 @@
+"""The posterior summary of every parameter: one function, any intervals, any scale.
+
+Means, standard deviations and equal-tailed intervals are computed on the
+draws in the standardised units the fits work in (``z = (x - shift) / scale``)
+and mapped back to the data's units, so data at 1e-150 or 1e+150, or offset by
+1e8, give the same table as unit data, scaled: no square of a 1e+300 variance
+overflows, no square of a 1e-300 one underflows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from em._scaling import Scaling
+from gmm_pp.diagnostics import flat_params
+
+__all__ = ["interval_columns", "posterior_summary"]
+
+
+def interval_columns(level: float) -> tuple[str, str]:
+    """Column names of a central interval: ``(f"eti{p}_lower", f"eti{p}_upper")``."""
+    p = round(100 * level)
+    return f"eti{p}_lower", f"eti{p}_upper"
+
+
+def _to_scaled(weights, means, variances, scaling: Scaling):
+    m = (np.asarray(means) - scaling.shift) / scaling.scale
+    v = np.asarray(variances) / scaling.scale / scaling.scale
+    return np.asarray(weights), m, v
+
+
+def _to_data(kind: str, value: float, coordinate: int, scaling: Scaling, *, spread: bool) -> float:
+    """One summary number from scaled units back to data units."""
+    if kind == "weight":
+        return float(value)
+    if kind == "mean":
+        shifted = 0.0 if spread else float(scaling.shift[coordinate])
+        return float(value) * scaling.scale + shifted
+    return float(value) * scaling.scale * scaling.scale
+
+
+def posterior_summary(
+    weights,
+    means,
+    variances,
+    scaling: Scaling,
+    *,
+    intervals: tuple[float, ...] = (0.94,),
+) -> dict[str, dict[str, float]]:
+    """Posterior mean, sd and central intervals of every scalar parameter.
+
+    Parameters
+    ----------
+    weights : ndarray of shape (chain, draw, K)
+    means : ndarray of shape (chain, draw, K, d)
+    variances : ndarray of shape (chain, draw, K)
+        Draws in the data's units.
+    scaling : Scaling
+        The standardisation of the data the draws belong to.
+    intervals : tuple of float
+        Probabilities of the equal-tailed central intervals.
+
+    Returns
+    -------
+    dict
+        ``{name: {"mean", "sd", "eti94_lower", "eti94_upper", ...}}`` in the data's
+        units, names as :func:`gmm_pp.diagnostics.flat_params` gives them.
+    """
+    scaled = flat_params(*_to_scaled(weights, means, variances, scaling))
+    out: dict[str, dict[str, float]] = {}
+    for name, draws in scaled.items():
+        flat = np.asarray(draws, dtype=np.float64).reshape(-1)
+        kind = name.split("[")[0]
+        coordinate = int(name[:-1].split(",")[1]) if kind == "mean" else 0
+        row = {
+            "mean": _to_data(kind, flat.mean(), coordinate, scaling, spread=False),
+            "sd": _to_data(kind, flat.std(ddof=1), coordinate, scaling, spread=True),
+        }
+        for level in intervals:
+            lo, hi = np.quantile(flat, [(1 - level) / 2, (1 + level) / 2])
+            lower, upper = interval_columns(level)
+            row[lower] = _to_data(kind, lo, coordinate, scaling, spread=False)
+            row[upper] = _to_data(kind, hi, coordinate, scaling, spread=False)
+        out[name] = row
+    return out
