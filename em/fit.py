@@ -66,7 +66,9 @@ def fit(
         (which cannot be restarted).
     tol : float, default 1e-6
         Stop when ``obj_new - obj_old <= tol * |obj_new|``, where ``obj`` is the
-        log-likelihood (plus the log prior with a prior).
+        log-likelihood (plus the log prior with a prior) of the standardised data
+        (centred, scaled to unit spread), so the rule does not depend on the
+        data's units: ``X * c + b`` stops at the same iteration as ``X``.
     max_iter : int, default 1000
         Most M-steps per restart; reaching it warns with ConvergenceWarning.
     prior : GMMPrior, optional
@@ -138,18 +140,30 @@ def fit(
         else:
             label, begin = init, ("params", *random_start(Z, k, rng))
         runs.append(_run(ws, begin, constants, tol, max_iter, scaling, label))
-    result = EMResult(tuple(runs), choose_best(runs), tol, max_iter, resolved, n, d)
-    _warn(result)
+    offset = _units_offset(scaling, n, d, k, prior is not None)
+    result = EMResult(tuple(runs), choose_best(runs, offset), tol, max_iter, resolved, n, d)
+    _warn(result, offset)
     return result
 
 
-def choose_best(runs: Sequence[EMTrace]) -> int:
+#: Restarts whose final objectives differ by less than this, relative to the
+#: standardised objective, reached the same optimum (up to rounding).
+_SAME_OPTIMUM = 1e-10
+
+
+def choose_best(runs: Sequence[EMTrace], offset: float = 0.0) -> int:
     """Index of the restart with the highest final objective among the regular ones.
 
-    A degenerate restart is chosen only when every restart degenerated (mclust's rule).
+    A degenerate restart is chosen only when every restart degenerated (mclust's
+    rule).  Restarts that reached the same optimum (within ``1e-10`` of the
+    standardised objective ``objective + offset``) are tied, and the first of
+    them is chosen, so the choice -- and with it the labels -- does not depend
+    on rounding, nor on the data's units.
     """
     regular = [i for i, r in enumerate(runs) if not r.degenerate] or list(range(len(runs)))
-    return max(regular, key=lambda i: runs[i].objective[-1])
+    top = max(runs[i].objective[-1] for i in regular)
+    margin = _SAME_OPTIMUM * abs(top + offset)
+    return next(i for i in regular if runs[i].objective[-1] >= top - margin)
 
 
 def _fixed_start(init, X, k, scaling):
@@ -184,10 +198,21 @@ def _degeneracy(counts, variances) -> tuple[tuple[int, ...], str]:
     return (), ""
 
 
+def _units_offset(scaling: Scaling, n: int, d: int, k: int, with_prior: bool) -> float:
+    """What the objective gains in the standardised units: ``n d log s`` (+ the prior's)."""
+    offset = scaling.log_jacobian(n, d)
+    if with_prior:
+        offset += k * (d + 2) * float(np.log(scaling.scale))
+    return offset
+
+
 def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTrace:
     n, d, k = ws.n_samples, ws.n_features, ws.n_components
     log_jac = scaling.log_jacobian(n, d)
     prior_jac = k * (d + 2) * np.log(scaling.scale)
+    # The stopping rule is relative to the objective of the standardised data, so
+    # that, like EM itself, it does not depend on the data's units.
+    offset = _units_offset(scaling, n, d, k, constants is not None)
 
     def objective(ll, w, m, v):
         if constants is None:
@@ -227,7 +252,7 @@ def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTr
             history.append((w, m, v))
             lls.append(ll)
             objs.append(objective(ll, w, m, v))
-            if objs[-1] - objs[-2] <= tol * abs(objs[-1]):
+            if objs[-1] - objs[-2] <= tol * abs(objs[-1] + offset):
                 stop = "tol"
                 break
     weights = np.array([h[0] for h in history])
@@ -249,7 +274,7 @@ def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTr
     )
 
 
-def _warn(result: EMResult) -> None:
+def _warn(result: EMResult, offset: float) -> None:
     degenerate = [r for r in result.restarts if r.degenerate]
     if degenerate:
         n_all = len(result.restarts)
@@ -268,7 +293,7 @@ def _warn(result: EMResult) -> None:
         )
     if result.stop_reason == "max_iter":
         obj = result.trace.objective
-        change = (obj[-1] - obj[-2]) / abs(obj[-1]) if obj.size > 1 else float("nan")
+        change = (obj[-1] - obj[-2]) / abs(obj[-1] + offset) if obj.size > 1 else float("nan")
         warnings.warn(
             f"EM did not converge in max_iter={result.max_iter} iterations (last relative "
             f"change {change:.3g} > tol={result.tol:g}); increase max_iter, loosen tol "

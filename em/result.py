@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from em.exceptions import InputError
 from em.params import GMMParams
 from em.prior import GMMPrior
 
@@ -138,6 +139,13 @@ class EMResult:
     n_samples: int
     n_features: int
 
+    def __post_init__(self) -> None:
+        n = len(self.restarts)
+        if n == 0:
+            raise InputError("restarts: expected at least one restart, got none")
+        if isinstance(self.best, bool) or not isinstance(self.best, int) or not 0 <= self.best < n:
+            raise InputError(f"best: expected an index below {n} (the restarts), got {self.best!r}")
+
     @property
     def trace(self) -> EMTrace:
         """The chosen restart's trace."""
@@ -183,7 +191,8 @@ class EMResult:
         """The rule in words, with its numbers."""
         what = "log-likelihood + log prior" if self.prior is not None else "log-likelihood"
         return (
-            f"stop when the {what} rises by at most tol * |value| (tol = {self.tol:g}) "
+            f"stop when the {what} rises by at most tol * |value| (tol = {self.tol:g}; "
+            "value of the standardised data) "
             f"or after max_iter = {self.max_iter} iterations"
         )
 

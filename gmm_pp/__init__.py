@@ -2,17 +2,16 @@
 
 The EM engine is the :mod:`em` package.  ``gmm_pp`` holds data loading and
 simulation, the PyMC model and its MAP and posterior, the :class:`Comparison`
-of all fits, and the ``gmm-pp`` command line.  Importing it loads neither PyMC
-nor matplotlib: the PyMC side loads on first use of :func:`compare`.
+of all fits, and the ``gmm-pp`` command line.  Importing it loads nothing
+(every name below loads its module on first use), so ``import gmm_pp`` loads
+neither PyMC nor matplotlib, and the command line can guard its very first
+imports against Ctrl-C.
 """
-
-from gmm_pp.config import SamplerConfig
-from gmm_pp.data import DataError, load_data, simulate
-from gmm_pp.datasets import load_dataset
 
 __all__ = [
     "Comparison",
     "DataError",
+    "GMMError",
     "SamplerConfig",
     "compare",
     "load_data",
@@ -21,7 +20,16 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_LAZY = {"Comparison": "gmm_pp.comparison", "compare": "gmm_pp.comparison"}
+_LAZY = {
+    "Comparison": "gmm_pp.comparison",
+    "compare": "gmm_pp.comparison",
+    "DataError": "gmm_pp.errors",
+    "GMMError": "gmm_pp.errors",
+    "SamplerConfig": "gmm_pp.config",
+    "load_data": "gmm_pp.data",
+    "simulate": "gmm_pp.data",
+    "load_dataset": "gmm_pp.datasets",
+}
 
 
 def __getattr__(name: str):
@@ -30,3 +38,7 @@ def __getattr__(name: str):
 
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'gmm_pp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])

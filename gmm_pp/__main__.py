@@ -1,5 +1,5 @@
 """``python -m gmm_pp``: the gmm-pp command line."""
 
-from gmm_pp.cli import main
+from gmm_pp.cli import console
 
-raise SystemExit(main())
+console()

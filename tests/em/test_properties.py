@@ -123,3 +123,23 @@ def test_duplicating_every_row_leaves_the_fit_unchanged(problem):
     )
     for i in range(t + 1):
         assert twice.trace.params_at(i).allclose(once.trace.params_at(i), rtol=1e-7, atol=1e-10)
+
+
+@given(problems(), st.integers(-480, 480), st.booleans())
+def test_the_whole_fit_is_equivariant_to_the_units(problem, power, with_prior):
+    """X * 2^p (bit-identical once standardised) stops at the same iteration, at the
+    same estimate scaled, with the same restart chosen: the stopping rule and the
+    choice among restarts are unit-free, as the E- and M-steps are."""
+    X, params = problem
+    c = 2.0**power
+    prior = em.GMMPrior() if with_prior else None
+    try:
+        base = _fit(X, params.n_components, prior=prior, tol=1e-8, n_init=3, seed=0)
+    except em.InputError as exc:  # fewer distinct rows than components: no k-means++ start
+        assert "distinct rows" in str(exc)
+        reject()
+    moved = _fit(X * c, params.n_components, prior=prior, tol=1e-8, n_init=3, seed=0)
+    assert moved.best == base.best
+    assert [r.n_iter for r in moved.restarts] == [r.n_iter for r in base.restarts]
+    assert_allclose(moved.params.means, base.params.means * c, rtol=1e-12, atol=0)
+    assert_allclose(moved.params.variances, base.params.variances * c**2, rtol=1e-12)

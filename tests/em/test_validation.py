@@ -160,3 +160,66 @@ def test_evaluation_feature_mismatch():
     p = em.GMMParams([1.0], [[0.0, 0.0]], [1.0])
     with pytest.raises(ValueError, match=r"X: expected 2 features to match the parameters, got 3"):
         p.log_likelihood(np.zeros((4, 3)))
+
+
+# -- the edges of float64, and errors of the project's own kind ---------------------
+
+
+@pytest.mark.parametrize(
+    ("factor", "match"),
+    [
+        (1e153, r"X: the data's spread .* is 9.57e\+152, more than float64 variances can hold"),
+        (1e307, r"more than float64 variances can hold .*divide the data by a power of ten"),
+        (1e-152, r"less than float64 variances hold at full precision .*multiply the data"),
+    ],
+)
+def test_data_beyond_float64_variances_is_named(factor, match):
+    X = np.random.default_rng(0).normal(size=(100, 2)) * factor
+    with pytest.raises(em.InputError, match=match):
+        em.fit(X, 2, seed=0)
+
+
+def test_data_near_the_largest_float_is_not_called_identical():
+    """The column mean of values near 1e307 overflowed, and the data were reported as
+    'all rows identical'; now the spread is measured and named."""
+    X = 1e307 + np.random.default_rng(1).normal(size=(50, 2)) * 1e300
+    with pytest.raises(em.InputError, match=r"spread .* is 8.5e\+299, more than float64"):
+        em.fit(X, 2)
+
+
+@pytest.mark.parametrize("factor", [1e150, 1e-150])
+def test_data_at_1e150_and_1e_minus_150_fit(factor, truth_2d, data_2d):
+    unit = em.fit(data_2d, 3, init=truth_2d)
+    start = em.GMMParams(truth_2d.weights, truth_2d.means * factor, truth_2d.variances * factor**2)
+    scaled = em.fit(data_2d * factor, 3, init=start)
+    np.testing.assert_allclose(scaled.params.means, unit.params.means * factor, rtol=1e-9)
+    np.testing.assert_allclose(
+        scaled.params.variances, unit.params.variances * factor**2, rtol=1e-9
+    )
+
+
+def test_a_prior_far_from_the_data_is_named_not_a_floating_point_error():
+    X = np.random.default_rng(0).normal(size=(100, 2))
+    for location in ([1e160, 0.0], [1e200, 0.0]):
+        with pytest.raises(em.InputError, match=r"mean_location: .* so far from the data"):
+            em.fit(X, 2, prior=em.GMMPrior(mean_location=location), seed=0)
+    with pytest.raises(em.InputError, match=r"variance_scale: its square root is .* more than"):
+        em.fit(X, 2, prior=em.GMMPrior(variance_scale=1e306), seed=0)
+
+
+def test_kmeans_and_resolve_validate_their_integers():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    with pytest.raises(em.InputError, match=r"max_iter: expected an integer >= 1, got 0"):
+        em.kmeans(X, 2, max_iter=0)
+    with pytest.raises(em.InputError, match=r"n_components: expected an integer >= 1, got 0"):
+        em.GMMPrior().resolve(X, 0)
+
+
+def test_input_errors_are_the_projects_own_and_the_builtin_kinds():
+    """The CLI catches GMMError (one line); callers may keep catching ValueError/TypeError."""
+    with pytest.raises(em.GMMError) as info:
+        em.fit(np.ones((5, 2)), 1)
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(em.GMMError) as info:
+        em.fit("data.csv", 1)
+    assert isinstance(info.value, TypeError)

@@ -88,7 +88,8 @@ def test_help_texts_show_examples(capsys):
 def test_demo_writes_the_report(tmp_path, capsys):
     # n = 300 keeps the data shape of the session's compiled model.
     out = tmp_path / "demo"
-    assert main(["demo", "--seed", "2", "-n", "300", "--out", str(out), "--quiet"]) == 0
+    argv = ["demo", "--seed", "2", "-n", "300", "--out", str(out), "--quiet"]
+    assert main([*argv, "--draws", "200", "--tune", "200"]) == 0
     printed = capsys.readouterr().out.strip()
     assert printed == str((out / "index.html").resolve())
     assert (out / "index.html").is_file() and (out / "data.json").is_file()
@@ -174,3 +175,169 @@ def test_fit_rejects_bad_prior_in_one_line(sim_csv, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "weight_concentration: expected a finite number >= 1" in err[0]
     assert not (tmp_path / "x").exists()
+
+
+# -- nothing lost: every folder-writing command under one output policy -------------
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory, comparison):
+    """The session's comparison saved as 'gmm-pp fit' saves it (with its report)."""
+    from reports import render_report
+
+    folder = tmp_path_factory.mktemp("saved") / "run"
+    folder.mkdir()
+    comparison.write_files(folder)
+    render_report(comparison, folder / "report")
+    return folder
+
+
+def _files(folder):
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def _one_error_line(capsys, *words):
+    out = capsys.readouterr()
+    lines = out.err.strip().splitlines()
+    assert out.out == "" and len(lines) == 1, out.err
+    assert lines[0].startswith("gmm-pp: error: ")
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def precious(tmp_path):
+    keep = tmp_path / "keep"
+    (keep / "sub").mkdir(parents=True)
+    (keep / "file.txt").write_text("precious")
+    (keep / "sub" / "nested.txt").write_text("nested")
+    return keep
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "{saved}", "--out", "{keep}"],
+        ["demo", "--out", "{keep}"],
+        ["teach", "course-example", "--out", "{keep}"],
+        ["fit", "{csv}", "-k", "3", "--out", "{keep}"],
+        ["study", "--example", "--out", "{keep}"],
+    ],
+)
+def test_a_non_empty_folder_is_never_replaced_without_overwrite(
+    argv, saved, precious, csv_file, capsys
+):
+    before = _files(precious)
+    argv = [a.format(saved=saved, keep=precious, csv=csv_file) for a in argv]
+    assert main(argv) == 1
+    _one_error_line(capsys, "--out", str(precious.name), "exists and is not empty", "--overwrite")
+    assert _files(precious) == before
+    assert sorted(p.name for p in precious.parent.iterdir()) == ["keep"]
+
+
+@pytest.mark.parametrize("command", ["report", "demo", "teach", "fit"])
+def test_a_file_is_never_a_target(command, saved, tmp_path, csv_file, capsys):
+    target = tmp_path / "some_file"
+    target.write_text("precious")
+    argv = {
+        "report": ["report", str(saved), "--out", str(target), "--overwrite"],
+        "demo": ["demo", "--out", str(target), "--overwrite"],
+        "teach": ["teach", "course-example", "--out", str(target), "--overwrite"],
+        "fit": ["fit", str(csv_file), "-k", "3", "--out", str(target), "--overwrite"],
+    }[command]
+    assert main(argv) == 1
+    _one_error_line(capsys, "is a file")
+    assert target.read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["some_file"]  # no .some_file.old-PID
+
+
+def test_report_never_writes_over_its_own_comparison(saved, capsys):
+    before = _files(saved)
+    for out in (saved, saved.parent):
+        assert main(["report", str(saved), "--out", str(out), "--overwrite"]) == 1
+        _one_error_line(capsys, "holds this command's input")
+    assert _files(saved) == before
+
+
+def test_report_rerenders_in_place_only_with_overwrite(saved, capsys):
+    assert main(["report", str(saved)]) == 1
+    _one_error_line(capsys, "report", "exists and is not empty", "--overwrite")
+    assert main(["report", str(saved), "--overwrite", "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == str((saved / "report" / "index.html").resolve())
+    import gmm_pp
+
+    gmm_pp.Comparison.load(saved)  # the comparison beside it untouched
+
+
+def test_fit_never_overwrites_the_folder_holding_its_data(tmp_path, data_2d, capsys):
+    folder = tmp_path / "project"
+    folder.mkdir()
+    data = folder / "data.csv"
+    np.savetxt(data, data_2d, delimiter=",")
+    assert main(["fit", str(data), "-k", "3", "--out", str(folder), "--overwrite"]) == 1
+    _one_error_line(capsys, "holds this command's input", "data.csv")
+    assert data.is_file()
+
+
+def _tampered(saved, tmp_path, change):
+    import shutil
+
+    folder = tmp_path / "tampered"
+    shutil.copytree(saved, folder)
+    path = folder / "comparison.json"
+    data = json.loads(path.read_text())
+    text = change(data)
+    path.write_text(text if isinstance(text, str) else json.dumps(data))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        (lambda d: d.pop("mle"), "the entry 'mle' is missing"),
+        (lambda d: d["mle"].update(best=7), "best: expected an index below"),
+        (lambda d: "[" * 100000 + "]" * 100000, "nested too deeply"),
+        (lambda d: "[1, 2, 3]", "expected format_version 1, got None"),
+        (lambda d: "{not json", "comparison.json is not JSON"),
+        (lambda d: d.update(format_version=99), "expected format_version 1, got 99"),
+        (lambda d: d["mle"]["restarts"][0]["params"].update(weights=[2.0, -1.0, 0.0]), "weights"),
+    ],
+)
+def test_a_tampered_comparison_is_named_in_one_line(saved, tmp_path, capsys, change, match):
+    folder = _tampered(saved, tmp_path, change)
+    assert main(["report", str(folder), "--out", str(tmp_path / "r")]) == 1
+    line = _one_error_line(capsys, "is not a gmm-pp comparison", match)
+    assert str(folder) in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_missing_comparison_fails_before_pymc_loads(tmp_path):
+    code = (
+        "import sys; from gmm_pp.cli import main; "
+        f"c = main(['report', {str(tmp_path / 'nope')!r}]); "
+        "print(c, 'pymc' in sys.modules, 'arviz' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "False", "False"]
+    assert "no comparison.json" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_csv_field_over_the_csv_limit_is_one_line(tmp_path, capsys):
+    path = tmp_path / "big.csv"
+    path.write_text("1,2\n3," + "9" * 140000 + "\n")
+    assert main(["em", str(path), "-k", "1"]) == 1
+    _one_error_line(capsys, "big.csv line 2", "field larger than field limit")
+
+
+def test_usage_errors_exit_2(capsys):
+    assert main(["teach"]) == 2
+    _one_error_line(capsys, "LESSON")
+
+
+def test_data_beyond_float64_is_one_line(tmp_path, data_2d, capsys):
+    path = tmp_path / "huge.npy"
+    np.save(path, data_2d * 1e154)
+    assert main(["fit", str(path), "-k", "3", "--out", str(tmp_path / "out")]) == 1
+    _one_error_line(capsys, "more than float64 variances can hold", "divide the data")
+    assert not (tmp_path / "out").exists()

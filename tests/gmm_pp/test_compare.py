@@ -264,3 +264,112 @@ def test_posterior_starts_where_a_gradient_component_is_exactly_zero(comparison)
         mm, X, prior, start, SamplerConfig(draws=20, tune=20, chains=2, cores=1), seed=0
     )
     assert trace["posterior"]["weights"].shape == (2, 20, 3)
+
+
+# -- summaries at any scale ----------------------------------------------------------
+
+
+def _scaled_table(table, factor, shift=0.0):
+    """The table a comparison of ``X * factor + shift`` should show."""
+    out = table.copy()
+    kind = out.parameter.str.split("[").str[0]
+    cols = ["truth", "em", "map_em", "map_pymc", "post_mean", "eti94_lower", "eti94_upper"]
+    for col in cols:
+        out.loc[kind == "mean", col] = out.loc[kind == "mean", col] * factor + shift
+        out.loc[kind == "variance", col] = out.loc[kind == "variance", col] * factor**2
+    out.loc[kind == "mean", "post_sd"] *= factor
+    out.loc[kind == "variance", "post_sd"] *= factor**2
+    return out
+
+
+@pytest.mark.parametrize("power", [500, -500])
+def test_the_table_scales_with_the_data(comparison, sim_data, truth_2d, small_sampler, power):
+    """Data x 2^500 (3.3e150) or x 2^-500 give the same table, scaled: the standardised
+    data are bit for bit the same, so every draw is; no sd overflows or underflows."""
+    factor = 2.0**power
+    moved = em.GMMParams(truth_2d.weights, truth_2d.means * factor, truth_2d.variances * factor**2)
+    comp = gmm_pp.compare(sim_data * factor, 3, sampler=small_sampler, seed=3, truth=moved)
+    table, want = comp.table(), _scaled_table(comparison.table(), factor)
+    numbers = [c for c in table.columns if c != "parameter"]
+    assert np.isfinite(table[numbers].to_numpy()).all()
+    assert (table.post_sd > 0).all()
+    assert_allclose(table[numbers].to_numpy(), want[numbers].to_numpy(), rtol=1e-9)
+    assert comp.diagnostics.rhat_max == pytest.approx(comparison.diagnostics.rhat_max, rel=1e-9)
+
+
+def test_the_report_at_1e150_says_finite_numbers(sim_data, small_sampler, tmp_path):
+    import reports
+
+    comp = gmm_pp.compare(sim_data * 1e150, 3, sampler=small_sampler, seed=3)
+    assert np.isfinite(comp.table().drop(columns=["parameter", "truth"]).to_numpy()).all()
+    html = reports.write_report(comp, tmp_path / "r").read_text()
+    sentence = html[html.index("differ by at most") :][:200]
+    assert "inf" not in sentence and "nan" not in sentence, sentence
+
+
+def test_an_offset_of_1e8_keeps_the_estimates(comparison, sim_data, small_sampler):
+    comp = gmm_pp.compare(sim_data + 1e8, 3, sampler=small_sampler, seed=3)
+    table, want = comp.table(), _scaled_table(comparison.table(), 1.0, 1e8)
+    for col in ("em", "map_em", "map_pymc"):
+        assert_allclose(table[col], want[col], rtol=1e-9, atol=1e-6)
+    # The sampler sees data that differ in the last digits: the same posterior, other draws.
+    z = np.abs(table.post_mean - want.post_mean) / want.post_sd
+    assert (z < 0.5).all(), z
+    assert_allclose(table.post_sd, want.post_sd, rtol=0.25)
+
+
+def test_data_beyond_float64_are_named_before_pymc(sim_data):
+    with pytest.raises(gmm_pp.errors.InputError, match="more than float64 variances can hold"):
+        gmm_pp.compare(sim_data * 1e154, 3)
+
+
+# -- interrupted or incomplete samples are never results ------------------------------
+
+
+def test_ctrl_c_while_sampling_discards_the_draws(sim_data):
+    """nutpie's blocking call returns the draws so far on Ctrl-C; here it propagates."""
+    import threading
+    import time
+
+    from gmm_pp.inference import sample_posterior
+    from gmm_pp.model import get_model
+
+    prior = em.GMMPrior().resolve(sim_data, 3)
+    start = em.fit(sim_data, 3, seed=0).params
+    mm = get_model(*sim_data.shape, 3)
+    big = SamplerConfig(draws=200_000, tune=200, chains=2, cores=2)
+    timer = threading.Timer(1.0, __import__("_thread").interrupt_main)
+    timer.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            sample_posterior(mm, sim_data, prior, start, big, seed=1)
+    finally:
+        timer.cancel()
+    assert time.perf_counter() - t0 < 60  # stopped, not sampled to the end
+
+
+def test_an_incomplete_trace_is_refused():
+    import xarray as xr
+
+    from gmm_pp.errors import SamplingError
+    from gmm_pp.inference import check_complete
+
+    config = SamplerConfig(draws=10, chains=2)
+    good = np.ones((2, 10, 3))
+    tree = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), good)})}
+    )
+    check_complete(tree, config)
+    short = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), good[:, :4])})}
+    )
+    with pytest.raises(SamplingError, match="2 chains x 4 draws, not the 2 x 10"):
+        check_complete(short, config)
+    padded = good.copy()
+    padded[1, 6:] = np.nan
+    nan = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), padded)})}
+    )
+    with pytest.raises(SamplingError, match="non-finite draws of 'weights'"):
+        check_complete(nan, config)

@@ -46,6 +46,20 @@ def test_example_config_loads_and_expands_its_grid():
         ({"weights": [0.5, 0.6, 0.1]}, r"'weights': expected \"equal\" or 3 positive numbers"),
         ({"n": [300, 2]}, r"\(fixed/n=2\): 'n' \(2\) must exceed 'k' \(3\)"),
         ({"prior": {"mean_precision": -1.0}}, r"prior: mean_precision: expected a finite number"),
+        ({"separation": float("inf")}, r"'separation': expected a finite number > 0, got inf"),
+        ({"separation": float("nan")}, r"'separation': expected a finite number > 0, got nan"),
+        ({"n": []}, r"scenario 1: 'n': expected a value or a non-empty list, got \[\]"),
+        ({"k": []}, r"'k': expected a value or a non-empty list"),
+        ({"weights": [0.5, float("nan"), 0.5]}, r"'weights': expected \"equal\" or 3 positive"),
+        ({"prior": 3}, r"'prior': expected a table of prior fields, got 3"),
+        (
+            {"truth": "prior", "prior": {"mean_location": [0.0, 0.0, 0.0]}},
+            r"\(fixed\): prior: 'mean_location' has 3 values, expected d = 2",
+        ),
+        (
+            {"prior": {"mean_location": [0.0]}},
+            r"\(fixed\): prior: 'mean_location' has 1 values, expected d = 2",
+        ),
     ],
 )
 def test_bad_scenarios_are_named(change, match):
@@ -255,3 +269,79 @@ def test_study_report_and_cli(serial_study, tmp_path):
     bad.write_text('[study]\nreplications = 1\n[[scenario]]\nn = 300\nk = 3\nd = 2\ntruth = "x"\n')
     assert main(["study", str(bad), "--out", str(tmp_path / "y")]) == 1
     assert not (tmp_path / "y").exists()
+
+
+# --- nothing lost, nothing surprising -------------------------------------------------
+
+
+def test_a_study_whose_replications_all_failed_summarises_the_failures(tmp_path):
+    def fail(task):
+        from gmm_pp.study.replicate import failed_result
+
+        out = failed_result(task, "FloatingPointError: every fit failed (here)")
+        out["replication"]["seconds_total"] = 0.1
+        return out
+
+    raw = json.loads(json.dumps(TINY))
+    for rerun in (False, True):  # the rerun and --retry-failed summarise as well
+        result = run_study(
+            load_config(raw), tmp_path / "all-failed", engine="serial", progress=False,
+            fn=fail, retry_failed=rerun,
+        )  # fmt: skip
+        failures = {f["scenario"]: f for f in result.summary["failures"]}
+        assert failures["fixed"]["errors"] == 2 and failures["sbc"]["errors"] == 2
+        assert np.isnan(failures["fixed"]["em_degenerate"])
+        assert "coverage" not in result.summary and result.parameters.empty
+        assert "4 replications" in result.text()
+    from reports.study import write_study_report
+
+    html = write_study_report(result, tmp_path / "report").read_text()
+    assert "every fit failed" in html
+
+
+def test_a_corrupt_or_stray_part_is_named_and_moved_aside_on_retry(serial_study, tmp_path):
+    import shutil
+    import warnings
+
+    out = tmp_path / "copy"
+    shutil.copytree(serial_study.directory, out)
+    (out / "parts" / "s000-r00001.json").write_text('{"key": "s000-r00001", "ro')  # truncated
+    with pytest.raises(StudyStoreError, match=r"s000-r00001.json is not a replication result"):
+        run_study(load_config(TINY), out, engine="serial", progress=False)
+    (out / "parts" / "s009-r00000.json").write_text(
+        json.dumps({"key": "s009-r00000", "rows": [], "replication": {}})
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = run_study(
+            load_config(TINY), out, engine="serial", progress=False, retry_failed=True
+        )
+    moved = sorted(p.name for p in (out / "parts" / "rejected").iterdir())
+    assert moved == ["s000-r00001.json", "s009-r00000.json"]
+    assert len(caught) == 2 and all("moved aside" in str(w.message) for w in caught)
+    assert again.ran == 1 and again.skipped == 3
+    pd.testing.assert_frame_equal(again.parameters, serial_study.parameters)
+
+
+def test_a_study_folder_follows_the_output_policy(serial_study, tmp_path, capsys):
+    from gmm_pp.cli import main
+    from gmm_pp.errors import OutputError
+
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("precious")
+    with pytest.raises(OutputError, match="exists and is not empty"):
+        run_study(load_config(TINY), keep, engine="serial", progress=False)
+    assert (keep / "notes.txt").read_text() == "precious"
+    config = tmp_path / "inside" / "study.toml"
+    config.parent.mkdir()
+    config.write_text("[study]\nreplications = 1\n[[scenario]]\nn = 300\nk = 3\nd = 2\n")
+    assert main(["study", str(config), "--out", str(config.parent), "--overwrite"]) == 1
+    assert "holds this command's input" in capsys.readouterr().err
+    assert config.is_file()
+    # --overwrite discards a different study and starts afresh
+    other = json.loads(json.dumps(TINY))
+    other["study"]["replications"] = 1
+    other["scenario"] = other["scenario"][:1]
+    result = run_study(load_config(other), keep, engine="serial", progress=False, overwrite=True)
+    assert result.ran == 1 and not (keep / "notes.txt").exists()
