@@ -371,10 +371,15 @@ def _cmd_fit(args) -> int:
 
 
 def _format_comparison(comparison) -> str:
+    import pandas as pd
+
+    from gmm_pp.summary import formatted_table
+
     table = comparison.table().drop(columns="truth" if comparison.truth is None else [])
+    shown = pd.DataFrame(formatted_table(table), columns=table.columns)
     d = comparison.diagnostics
     lines = [
-        table.to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+        shown.to_string(index=False),
         "",
         f"EM log-likelihood {comparison.mle.log_likelihood:.4f} in {comparison.mle.n_iter} "
         f"iterations; MAP-EM objective {comparison.map_em.objective:.4f}; PyMC MAP "

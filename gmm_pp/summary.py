@@ -14,7 +14,7 @@ import numpy as np
 from em._scaling import Scaling
 from gmm_pp.diagnostics import flat_params
 
-__all__ = ["interval_columns", "posterior_summary"]
+__all__ = ["format_number", "formatted_table", "interval_columns", "posterior_summary"]
 
 
 def interval_columns(level: float) -> tuple[str, str]:
@@ -83,3 +83,54 @@ def posterior_summary(
             row[upper] = _to_data(kind, hi, coordinate, scaling, spread=False)
         out[name] = row
     return out
+
+
+def format_number(value: float, resolution: float, digits: int = 4) -> str:
+    """``value`` with ``digits`` significant digits of its variation at ``resolution``.
+
+    A mean of 1e8 + 2.9 with posterior sd 0.08 prints as ``100000002.9``, not
+    ``1e+08``: the digits shown reach below ``resolution`` whatever the offset.
+
+    Parameters
+    ----------
+    value : float
+    resolution : float
+        The scale of the value's uncertainty (its posterior sd); 0 or NaN for none.
+    digits : int
+        Significant digits at least.
+
+    Returns
+    -------
+    str
+    """
+    if not np.isfinite(value):
+        return str(value)
+    precision = digits
+    if np.isfinite(resolution) and resolution > 0 and value != 0:
+        excess = int(np.floor(np.log10(abs(value) / resolution)))
+        precision = min(17, max(digits, excess + 2))
+    return f"{value:.{precision}g}"
+
+
+def formatted_table(table) -> list[list[str]]:
+    """The rows of a comparison's table as strings, each number at its row's resolution.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With a ``parameter`` column first and a ``post_sd`` column.
+
+    Returns
+    -------
+    list of list of str
+    """
+    rows = []
+    for record in table.to_dict("records"):
+        sd = record.get("post_sd", float("nan"))
+        cells = [str(record["parameter"])]
+        for column, value in record.items():
+            if column == "parameter":
+                continue
+            cells.append(format_number(float(value), sd if column != "post_sd" else float("nan")))
+        rows.append(cells)
+    return rows

@@ -93,9 +93,9 @@ def _table(comparison) -> tuple[list[str], list[list[str]]]:
     table = comparison.table()
     if comparison.truth is None:
         table = table.drop(columns="truth")
-    columns = [str(c) for c in table.columns]
-    rows = [[row[0]] + [f"{v:.4g}" for v in row[1:]] for row in table.itertuples(index=False)]
-    return columns, rows
+    from gmm_pp.summary import formatted_table
+
+    return [str(c) for c in table.columns], formatted_table(table)
 
 
 def render_page(folder: Path, template: str, **context) -> None:
