@@ -12,6 +12,7 @@ traceback.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -74,9 +75,17 @@ def console() -> None:
 
     Once the command has finished, a late Ctrl-C (while the interpreter shuts
     down) no longer interrupts anything: it is ignored, so the exit code is the
-    command's.
+    command's.  After an interrupt the process ends at once with 130 (143): CPython
+    would otherwise end by re-raising SIGINT when the interrupt passed through
+    some C-level code (a Cython module's initialisation, for one), even though
+    it was handled -- and by then the output policy has removed everything
+    half-written.
     """
     code = main()
     _install(signal.SIGINT, signal.SIG_IGN)
     _install(signal.SIGTERM, signal.SIG_IGN)
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)

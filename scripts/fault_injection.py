@@ -31,6 +31,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -61,13 +62,24 @@ class Outcome:
     state: str  # "absent", "earlier", "complete", or "PARTIAL ..." / "LOST ..."
     leftovers: int  # partial folders left beside the target (before the next run)
     cleaned: bool  # the next command to the target removed them
+    traceback: bool = False  # the interrupted run printed a traceback
 
     @property
     def ok(self) -> bool:
-        """The output policy held."""
-        good_state = self.state in ("absent", "earlier", "complete")
+        """The output policy held.
+
+        After SIGINT: exit 130, or death by SIGINT (-2 here, 130 in a shell) when the
+        signal came before the interpreter had started, or 0 when it came after the
+        command had finished; no traceback; nothing partial left.
+        """
+        good_state = self.state.split(" (")[0] in ("absent", "earlier", "complete")
         if self.signal == "SIGINT":
-            return good_state and self.exit_code in (0, 130) and self.leftovers == 0
+            exited = (
+                self.exit_code in (0, 1, 130, -signal.SIGINT)
+                if "before" in self.state
+                else (self.exit_code in (0, 130))
+            )
+            return good_state and exited and self.leftovers == 0 and not self.traceback
         return good_state and self.cleaned
 
 
@@ -140,20 +152,26 @@ def argv(command: str, work: Path, target: Path, *, seed: int, overwrite: bool) 
 
 def run(cmd: list[str], *, delay: float | None = None, sig: int = signal.SIGKILL) -> int:
     """Run ``cmd`` in a new process group; after ``delay`` s send ``sig`` to the group."""
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
-    )
-    if delay is not None:
-        try:
-            proc.wait(timeout=delay)
-        except subprocess.TimeoutExpired:
+    return run_capturing(cmd, delay=delay, sig=sig)[0]
+
+
+def run_capturing(
+    cmd: list[str], *, delay: float | None = None, sig: int = signal.SIGKILL
+) -> tuple[int, str]:
+    """:func:`run`, returning the exit code and what the process wrote to stderr."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        if delay is not None:
             try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                pass
-    proc.wait()
-    proc.stderr.close()
-    return proc.returncode
+                proc.wait(timeout=delay)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    pass
+        proc.wait()
+        err.seek(0)
+        return proc.returncode, err.read().decode("utf-8", "replace")
 
 
 def prepare(work: Path, commands=COMMANDS) -> None:
@@ -201,7 +219,8 @@ def trial(
             raise RuntimeError(f"could not make the earlier result (exit {code})")
         earlier = manifest(target)
     delay = float(rng.uniform(0.0, span))
-    code = run(argv(command, work, target, seed=2, overwrite=overwrite), delay=delay, sig=sig)
+    cmd = argv(command, work, target, seed=2, overwrite=overwrite)
+    code, err = run_capturing(cmd, delay=delay, sig=sig)
     left = leftovers(target)
     if not target.exists():
         state = "absent" if earlier is None else "LOST (the earlier result is gone)"
@@ -216,7 +235,17 @@ def trial(
     cleaned = again == 0 and not leftovers(target) and complete(command, target)
     name = "SIGKILL" if sig == signal.SIGKILL else "SIGINT"
     shutil.rmtree(target, ignore_errors=True)
-    return Outcome(command, name, delay, code, state, len(left), cleaned)
+    # A Ctrl-C in the interpreter's own first milliseconds, before gmm-pp's entry point
+    # runs (Python's start-up, or the import of the entry module itself), ends as Python
+    # ends: counted apart.  Its traceback has no frame inside a gmm-pp function.
+    early = "Traceback" in err and not re.search(
+        r"gmm_pp/[\w/]+\.py\", line \d+, in (?!<module>)", err
+    )
+    if early:
+        state = f"{state} (before gmm-pp started)"
+    return Outcome(
+        command, name, delay, code, state, len(left), cleaned, "Traceback" in err and not early
+    )
 
 
 def campaign(kind: str, trials: int, seed: int, commands=COMMANDS, work: Path | None = None):
@@ -236,6 +265,7 @@ def campaign(kind: str, trials: int, seed: int, commands=COMMANDS, work: Path | 
                     f"{command:7} {outcome.signal} at {outcome.delay:5.2f} s of {span:4.1f}: "
                     f"exit {outcome.exit_code:4}, {outcome.state}, {outcome.leftovers} partial "
                     f"folder(s) left, next run cleaned: {outcome.cleaned}"
+                    + (", TRACEBACK" if outcome.traceback else "")
                     + ("" if outcome.ok else "   <-- POLICY BROKEN"),
                     flush=True,
                 )
