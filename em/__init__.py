@@ -1,6 +1,8 @@
 """EM for spherical Gaussian mixtures, in numpy: the MLE and, with a prior, the MAP.
 
-``import em`` loads numpy and scipy only (no PyMC, no matplotlib).
+``import em`` loads numpy and scipy only (no PyMC, no matplotlib); the
+scikit-learn estimator :class:`SphericalGaussianMixture` loads scikit-learn on
+first use.
 
 Examples
 --------
@@ -13,7 +15,6 @@ Examples
 """
 
 from em.density import log_likelihood, pointwise_log_likelihood, score_samples
-from em.estimator import SphericalGaussianMixture
 from em.exceptions import (
     ConvergenceWarning,
     DegenerateComponentWarning,
@@ -50,3 +51,11 @@ __all__ = [
     "pointwise_log_likelihood",
     "score_samples",
 ]
+
+
+def __getattr__(name: str):
+    if name == "SphericalGaussianMixture":  # imports scikit-learn: only when asked for
+        from em.estimator import SphericalGaussianMixture
+
+        return SphericalGaussianMixture
+    raise AttributeError(f"module 'em' has no attribute {name!r}")

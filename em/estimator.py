@@ -1,24 +1,46 @@
-"""``SphericalGaussianMixture``: the EM fit behind a scikit-learn-style estimator."""
+"""``SphericalGaussianMixture``: EM behind a scikit-learn estimator.
+
+A real scikit-learn estimator (it passes ``sklearn.utils.estimator_checks.
+check_estimator``): it works in ``Pipeline``, ``GridSearchCV`` (``score`` is the
+mean log-likelihood per sample, as ``GaussianMixture``'s), ``clone`` and
+pickling, and uses scikit-learn's names for its parameters and fitted
+attributes.  This module is the one part of :mod:`em` that imports scikit-learn
+(``import em`` loads it only when the estimator is first used).
+"""
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils.validation import validate_data
 
 from em import _defaults
-from em._validation import check_data, check_positive_int
-from em.density import score_samples
-from em.exceptions import InputError, NotFittedError
+from em._validation import check_positive_int
+from em.density import responsibilities, score_samples
+from em.exceptions import InputTypeError
+from em.exceptions import NotFittedError as _NotFittedError
 from em.fit import fit
 from em.params import GMMParams
 from em.prior import GMMPrior
 from em.result import EMResult
-from em.steps import e_step
 
-__all__ = ["SphericalGaussianMixture"]
+__all__ = ["NotFittedError", "SphericalGaussianMixture"]
 
 
-class SphericalGaussianMixture:
-    """Spherical Gaussian mixture fitted by EM, with scikit-learn's interface.
+class NotFittedError(_NotFittedError, _SklearnNotFittedError):
+    """The estimator was used before ``fit``: both em's and scikit-learn's error."""
+
+
+def _generator(random_state) -> int | np.random.Generator | None:
+    """scikit-learn's ``random_state`` (None, int, RandomState) or a numpy Generator."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(0, 2**31 - 1))
+    return random_state
+
+
+class SphericalGaussianMixture(DensityMixin, BaseEstimator):
+    """Spherical Gaussian mixture fitted by EM (the MLE, or the MAP with a prior).
 
     Parameters
     ----------
@@ -28,31 +50,47 @@ class SphericalGaussianMixture:
     n_init : int, optional
         Restarts; default 5 for a random start, 1 for a fixed one.
     tol : float, default 1e-6
-        Relative tolerance on the objective.
+        Relative tolerance on the objective of the standardised data.
     max_iter : int, default 1000
     prior : GMMPrior, optional
         Fit the MAP under this prior instead of the MLE.
-    seed : int, numpy.random.Generator or None
+    random_state : int, numpy.random.Generator, numpy.random.RandomState or None
+        Same value, same fit.
 
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
+    covariances_ : ndarray of shape (n_components,)
+        One variance per component, as scikit-learn stores spherical covariances.
+    precisions_ : ndarray of shape (n_components,)
+        ``1 / covariances_``.
+    precisions_cholesky_ : ndarray of shape (n_components,)
+        ``1 / sqrt(covariances_)``.
     variances_ : ndarray of shape (n_components,)
+        Same as ``covariances_``.
     params_ : GMMParams
     result_ : EMResult
         Every restart's full trace.
     converged_ : bool
     n_iter_ : int
+        M-steps of the chosen restart.
+    lower_bound_ : float
+        Mean log-likelihood per sample (plus the log prior over n, under a prior)
+        at the returned parameters -- exact, where scikit-learn's lags one M-step.
+    lower_bounds_ : ndarray of shape (n_iter_ + 1,)
+        The same at every iterate of the chosen restart (iterate 0 is the start).
     log_likelihood_ : float
         Total log-likelihood of the training data at the estimate.
     n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Defined when ``X`` had string column names (a pandas DataFrame).
 
     Examples
     --------
     >>> import em
     >>> X, _ = em.GMMParams([0.5, 0.5], [[-4.0], [4.0]], [1.0, 1.0]).sample(400, seed=0)
-    >>> model = em.SphericalGaussianMixture(2, seed=0).fit(X)
+    >>> model = em.SphericalGaussianMixture(2, random_state=0).fit(X)
     >>> model.predict([[-4.0], [4.0]]).tolist() in ([0, 1], [1, 0])
     True
     """
@@ -66,7 +104,7 @@ class SphericalGaussianMixture:
         tol: float = _defaults.TOL,
         max_iter: int = _defaults.MAX_ITER,
         prior: GMMPrior | None = None,
-        seed: int | np.random.Generator | None = None,
+        random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.n_components = n_components
         self.init = init
@@ -74,36 +112,33 @@ class SphericalGaussianMixture:
         self.tol = tol
         self.max_iter = max_iter
         self.prior = prior
-        self.seed = seed
+        self.random_state = random_state
 
-    _PARAM_NAMES = ("n_components", "init", "n_init", "tol", "max_iter", "prior", "seed")
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "density_estimator"
+        return tags
 
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor's parameters, as scikit-learn's ``get_params``."""
-        return {name: getattr(self, name) for name in self._PARAM_NAMES}
-
-    def set_params(self, **params) -> SphericalGaussianMixture:
-        """Set constructor parameters; unknown names raise ValueError."""
-        for name, value in params.items():
-            if name not in self._PARAM_NAMES:
-                raise InputError(
-                    f"set_params: unknown parameter {name!r}; expected one of {self._PARAM_NAMES}"
-                )
-            setattr(self, name, value)
-        return self
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "params_")
 
     def fit(self, X, y=None) -> SphericalGaussianMixture:
         """Fit by EM.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples,)
+        X : array-like of shape (n_samples, n_features)
         y : ignored
 
         Returns
         -------
         self
         """
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        if self.prior is not None and not isinstance(self.prior, GMMPrior):
+            raise InputTypeError(
+                f"prior: expected a GMMPrior or None, got {type(self.prior).__name__}"
+            )
         result = fit(
             X,
             self.n_components,
@@ -112,49 +147,65 @@ class SphericalGaussianMixture:
             tol=self.tol,
             max_iter=self.max_iter,
             prior=self.prior,
-            seed=self.seed,
+            seed=_generator(self.random_state),
         )
+        n = result.n_samples
+        p = result.params
         self.result_: EMResult = result
-        self.params_: GMMParams = result.params
-        self.weights_ = result.params.weights
-        self.means_ = result.params.means
-        self.variances_ = result.params.variances
+        self.params_: GMMParams = p
+        self.weights_ = p.weights
+        self.means_ = p.means
+        self.covariances_ = p.variances
+        self.variances_ = p.variances
+        self.precisions_ = 1.0 / p.variances
+        self.precisions_cholesky_ = 1.0 / np.sqrt(p.variances)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
+        self.lower_bound_ = result.objective / n
+        self.lower_bounds_ = result.trace.objective / n
         self.log_likelihood_ = result.log_likelihood
-        self.n_features_in_ = result.n_features
         return self
 
     def fit_predict(self, X, y=None) -> np.ndarray:
         """Fit, then return the most likely component of each row, shape (n_samples,)."""
         return self.fit(X).predict(X)
 
-    def _fitted(self) -> GMMParams:
+    def _fitted(self, X) -> tuple[GMMParams, np.ndarray]:
         if not hasattr(self, "params_"):
             raise NotFittedError(
-                "This SphericalGaussianMixture is not fitted yet; call fit(X) first"
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
             )
-        return self.params_
+        return self.params_, validate_data(self, X, dtype=np.float64, reset=False)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Responsibilities, shape (n_samples, n_components)."""
-        return e_step(X, self._fitted())[0]
+        """Responsibilities, shape (n_samples, n_components); each row on its own."""
+        params, X = self._fitted(X)
+        return responsibilities(X, params)[0]
 
     def predict(self, X) -> np.ndarray:
         """Most likely component of each row, shape (n_samples,)."""
         return self.predict_proba(X).argmax(axis=1)
 
     def score_samples(self, X) -> np.ndarray:
-        """Log-density of each row, shape (n_samples,)."""
-        return score_samples(X, self._fitted())
+        """Log-density of each row, shape (n_samples,); each row on its own."""
+        params, X = self._fitted(X)
+        return score_samples(X, params)
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood per row (scikit-learn's convention)."""
         return float(np.mean(self.score_samples(X)))
 
-    def sample(self, n_samples: int = 1, seed=None) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``(X, labels)`` from the fitted mixture; shapes (n, d) and (n,)."""
-        return self._fitted().sample(check_positive_int(n_samples, "n_samples"), seed)
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``(X, labels)`` from the fitted mixture; shapes (n, d) and (n,).
+
+        Uses ``random_state``, as scikit-learn's ``GaussianMixture.sample`` does.
+        """
+        if not hasattr(self, "params_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet; call fit(X) first"
+            )
+        n = check_positive_int(n_samples, "n_samples")
+        return self.params_.sample(n, seed=_generator(self.random_state))
 
     def bic(self, X) -> float:
         """Bayesian information criterion ``-2 loglik + p log n``, ``p = K d + 2K - 1``.
@@ -162,16 +213,11 @@ class SphericalGaussianMixture:
         Lower is better.  mclust reports the opposite sign (``2 loglik - p log n``,
         higher is better).
         """
-        X = check_data(X)
-        params = self._fitted()
+        params, X = self._fitted(X)
         ll = float(np.sum(score_samples(X, params)))
         return -2.0 * ll + params.n_parameters * np.log(X.shape[0])
 
     def aic(self, X) -> float:
         """Akaike information criterion ``-2 loglik + 2 p`` (lower is better)."""
-        X = check_data(X)
-        params = self._fitted()
+        params, X = self._fitted(X)
         return -2.0 * float(np.sum(score_samples(X, params))) + 2.0 * params.n_parameters
-
-    def __repr__(self) -> str:
-        return f"SphericalGaussianMixture(n_components={self.n_components!r})"

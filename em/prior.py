@@ -19,11 +19,21 @@ conjugate pair), so the MAP M-step is closed form (Fraley and Raftery, 2007):
     \sigma_k^2 &= \frac{\sum_i r_{ik} \lVert x_i - \mu_k\rVert^2
         + \kappa_0 \lVert \mu_k - m_0 \rVert^2 + 2 b}{d N_k + d + 2a + 2}
 
-Data-scaled defaults (mclust's ``priorControl``): ``alpha = 1`` (uniform on the
-simplex), ``m0`` the data mean, ``kappa0 = 0.01`` (a mean's prior sd is ten
-times its component's sd), ``a = (d + 2) / 2`` and ``b = s^2 / (2 K^{2/d})``
-with ``s^2`` the data's variance per coordinate.  The variance prior keeps every
+Data-scaled defaults, exactly those of mclust's ``priorControl()`` /
+``defaultPrior(data, G, "VII")`` (Fraley and Raftery, 2007; mclust's R source,
+``defaultPrior``: ``shrinkage = 0.01``, ``mean = colMeans(data)``,
+``dof = d + 2``, ``scale = (1/G)^(2/d) * sum(apply(data, 2, var)) / d``): ``alpha =
+1`` (uniform on the simplex), ``m0`` the data mean, ``kappa0 = 0.01`` (mclust's
+shrinkage: a mean's prior sd is ten times its component's sd), ``a = dof / 2 =
+(d + 2) / 2`` and ``b = scale / 2 = s^2 / (2 K^{2/d})`` with ``s^2`` the data's
+variance per coordinate averaged over coordinates, computed as R's ``var`` does
+(divisor ``n - 1``).  With these, MAP-EM is mclust's ``Mclust(X, G, modelNames =
+"VII" (or "V" in 1-D), prior = priorControl())``.  The variance prior keeps every
 variance away from zero, so MAP-EM cannot collapse a component onto a point.
+
+Sources: C. Fraley and A. E. Raftery (2007), "Bayesian regularization for normal
+mixture estimation and model-based clustering", Journal of Classification 24,
+155-181; mclust, R/mclust.R, ``defaultPrior``.
 """
 
 from __future__ import annotations
@@ -73,7 +83,8 @@ class GMMPrior:
     variance_shape : float, optional
         ``a`` > 0; default ``(d + 2) / 2``.
     variance_scale : float, optional
-        ``b`` > 0, in squared data units; default ``s^2 / (2 K^(2/d))``.
+        ``b`` > 0, in squared data units; default ``s^2 / (2 K^(2/d))``, ``s^2`` the
+        per-coordinate variance with divisor ``n - 1`` (mclust's ``defaultPrior``).
 
     Examples
     --------
@@ -132,7 +143,10 @@ class GMMPrior:
         m0 = scaling.shift if self.mean_location is None else self.mean_location
         a = (d + 2) / 2 if self.variance_shape is None else self.variance_shape
         if self.variance_scale is None:
-            b = scaling.scale**2 / (2.0 * n_components ** (2.0 / d))
+            n = X.shape[0]
+            # R's var(): divisor n - 1 (one row has no variance: Scaling refused it above).
+            s2 = scaling.scale**2 * (n / (n - 1))
+            b = s2 / (2.0 * n_components ** (2.0 / d))
         else:
             b = self.variance_scale
         return replace(self, mean_location=m0, variance_shape=float(a), variance_scale=float(b))

@@ -70,7 +70,7 @@ def test_the_reported_example_far_row_changes_nothing():
     """The issue's reproduction: a row at 1e18 or 1e155 left the others' scores wrong."""
     r = np.random.default_rng(0)
     X = np.r_[r.normal(-3, 1, (60, 2)), r.normal(3, 1, (40, 2))]
-    m = em.SphericalGaussianMixture(2, seed=0).fit(X)
+    m = em.SphericalGaussianMixture(2, random_state=0).fit(X)
     P = X[:5]
     alone = m.score_samples(P)
     assert_allclose(alone, scipy_score(P, m.params_), rtol=1e-13)
@@ -90,7 +90,7 @@ def test_the_reported_example_far_row_changes_nothing():
 
 
 def test_criteria_are_sums_of_rows(data_2d):
-    m = em.SphericalGaussianMixture(3, seed=0).fit(data_2d)
+    m = em.SphericalGaussianMixture(3, random_state=0).fit(data_2d)
     rows = m.score_samples(data_2d)
     p = m.params_.n_parameters
     n = data_2d.shape[0]
