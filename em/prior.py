@@ -45,7 +45,7 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 
 from em._scaling import MAX_SCALE, Scaling, check_scale
-from em._validation import check_data, check_positive_int
+from em._validation import check_data, check_positive_int, check_rng
 from em.exceptions import InputError, InputTypeError
 from em.params import GMMParams
 
@@ -150,6 +150,40 @@ class GMMPrior:
         else:
             b = self.variance_scale
         return replace(self, mean_location=m0, variance_shape=float(a), variance_scale=float(b))
+
+    def sample(
+        self, n_components: int, size: int | tuple[int, ...] = (), seed=None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Draw parameters from the prior: its generative model, in one place.
+
+        ``weights ~ Dirichlet(alpha)``, ``variances_k ~ InverseGamma(a, b)``,
+        ``means_k | variances_k ~ N(m0, variances_k / kappa0 I)``.
+
+        Parameters
+        ----------
+        n_components : int
+        size : int or tuple of int
+            Leading shape of the draws (for example ``(chains, draws)``); ``()``
+            for one set of parameters.
+        seed : int, numpy.random.Generator or None
+
+        Returns
+        -------
+        weights : ndarray of shape (*size, K)
+        means : ndarray of shape (*size, K, d)
+        variances : ndarray of shape (*size, K)
+        """
+        self._require_resolved()
+        k = check_positive_int(n_components, "n_components")
+        size = (size,) if isinstance(size, int) else tuple(size)
+        rng = check_rng(seed)
+        d = self.mean_location.shape[0]
+        weights = rng.dirichlet(np.full(k, self.weight_concentration), size=size or None)
+        weights = np.reshape(weights, (*size, k))
+        variances = self.variance_scale / rng.gamma(self.variance_shape, size=(*size, k))
+        sd = np.sqrt(variances / self.mean_precision)[..., None]
+        means = self.mean_location + sd * rng.standard_normal((*size, k, d))
+        return weights, means, variances
 
     def _require_resolved(self) -> None:
         if not self.is_resolved:

@@ -24,6 +24,7 @@ from em import EMResult, GMMParams, GMMPrior
 from em._scaling import Scaling
 from em._validation import check_data, check_n_components
 from gmm_pp.config import SamplerConfig
+from gmm_pp.data import as_data
 from gmm_pp.diagnostics import Diagnostics, diagnose, flat_params
 from gmm_pp.errors import ComparisonFormatError, GMMError, InputError, InputTypeError
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
@@ -75,6 +76,8 @@ class Comparison:
     seed : int or None
     sampler : SamplerConfig
     versions : dict
+    feature_names : tuple of str or None
+        The data's column names, when it had them.
     """
 
     X: np.ndarray
@@ -89,6 +92,14 @@ class Comparison:
     seed: int | None = None
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     versions: dict[str, str] = field(default_factory=_versions)
+    feature_names: tuple[str, ...] | None = None
+
+    @property
+    def feature_labels(self) -> tuple[str, ...]:
+        """The column names, or ``x[0]``, ``x[1]``, ... for data without names."""
+        if self.feature_names is not None:
+            return tuple(self.feature_names)
+        return tuple(f"x[{c}]" for c in range(self.X.shape[1]))
 
     @property
     def n_components(self) -> int:
@@ -127,9 +138,12 @@ class Comparison:
     def _table(self):
         import pandas as pd
 
-        summary = posterior_summary(*self.draws(), self.scaling, intervals=(0.94,))
+        names = self.feature_names
+        summary = posterior_summary(
+            *self.draws(), self.scaling, intervals=(0.94,), feature_names=names
+        )
         fits = {
-            name: flat_params(p.weights, p.means, p.variances)
+            name: flat_params(p.weights, p.means, p.variances, names)
             for name, p in (
                 ("em", self.mle.params),
                 ("map_em", self.map_em.params),
@@ -139,7 +153,7 @@ class Comparison:
         truth = (
             None
             if self.truth is None
-            else flat_params(self.truth.weights, self.truth.means, self.truth.variances)
+            else flat_params(self.truth.weights, self.truth.means, self.truth.variances, names)
         )
         rows = []
         for name, stats in summary.items():
@@ -171,6 +185,7 @@ class Comparison:
             "seed": self.seed,
             "sampler": self.sampler.to_dict(),
             "versions": self.versions,
+            "feature_names": None if self.feature_names is None else list(self.feature_names),
         }
 
     def write_files(self, folder: str | Path) -> None:
@@ -281,6 +296,7 @@ def _load(directory: Path) -> Comparison:
             seed=data["seed"],
             sampler=SamplerConfig(**data["sampler"]),
             versions=dict(data["versions"]),
+            feature_names=_names(data.get("feature_names"), X),
         )
         _check_consistent(comparison)
     except KeyError as exc:
@@ -288,6 +304,14 @@ def _load(directory: Path) -> Comparison:
     except (GMMError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise _not_a_comparison(directory, " ".join(str(exc).split())) from None
     return comparison
+
+
+def _names(names, X) -> tuple[str, ...] | None:
+    if names is None:
+        return None
+    from gmm_pp.data import check_feature_names
+
+    return check_feature_names(names, np.shape(X)[1] if np.ndim(X) == 2 else 1)
 
 
 def _check_consistent(comparison: Comparison) -> None:
@@ -313,7 +337,18 @@ def _check_consistent(comparison: Comparison) -> None:
         raise InputError("posterior.nc holds non-finite draws")
 
 
-def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Dataset) -> xr.DataTree:
+#: Draws from the prior kept in the ``prior`` group (one chain).
+PRIOR_DRAWS = 1000
+
+
+def posterior_tree(
+    X: np.ndarray,
+    relabelled: Relabelled,
+    sample_stats: xr.Dataset,
+    *,
+    feature_names=None,
+    prior_draws: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> xr.DataTree:
     """The posterior as an ArviZ DataTree, in the data's units.
 
     Parameters
@@ -323,53 +358,78 @@ def posterior_tree(X: np.ndarray, relabelled: Relabelled, sample_stats: xr.Datas
         Draws (chain, draw, ...) in the reference labelling, with their permutations.
     sample_stats : xarray.Dataset
         The sampler's statistics over (chain, draw); must hold ``diverging``.
+    feature_names : sequence of str, optional
+        The ``feature`` coordinate (default 0, 1, ...).
+    prior_draws : tuple of ndarray, optional
+        Weights (chain, draw, K), means (chain, draw, K, d) and variances (chain,
+        draw, K) drawn from the prior.
 
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior`` (weights, means, variances, permutation),
-        ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point) and
-        ``observed_data``.
+        Groups ``posterior`` (the model's parameters only: weights, means,
+        variances), ``prior`` (the same, drawn from the prior, when given),
+        ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point),
+        ``observed_data`` and ``relabelling`` (each draw's permutation to EM's
+        labels: bookkeeping, kept out of ``posterior`` so ArviZ's default calls
+        see parameters only).
     """
     chains, draws, k = relabelled.weights.shape
     d = X.shape[1]
     coords = {
-        "chain": np.arange(chains),
-        "draw": np.arange(draws),
         "component": np.arange(k),
-        "feature": np.arange(d),
+        "feature": np.arange(d) if feature_names is None else np.array(list(feature_names)),
         "point": np.arange(X.shape[0]),
     }
-    dims = ("chain", "draw")
-    posterior = xr.Dataset(
-        {
-            "weights": ((*dims, "component"), relabelled.weights),
-            "means": ((*dims, "component", "feature"), relabelled.means),
-            "variances": ((*dims, "component"), relabelled.variances),
-            "permutation": ((*dims, "component"), relabelled.permutations),
-        },
-        coords={c: coords[c] for c in (*dims, "component", "feature")},
-    )
+
+    def parameters(w, m, v) -> xr.Dataset:
+        c, s = w.shape[:2]
+        return xr.Dataset(
+            {
+                "weights": (("chain", "draw", "component"), w),
+                "means": (("chain", "draw", "component", "feature"), m),
+                "variances": (("chain", "draw", "component"), v),
+            },
+            coords={
+                "chain": np.arange(c),
+                "draw": np.arange(s),
+                "component": coords["component"],
+                "feature": coords["feature"],
+            },
+        )
+
+    dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
     loglik = em.pointwise_log_likelihood(
         X, relabelled.weights, relabelled.means, relabelled.variances
     )
-    return xr.DataTree.from_dict(
-        {
-            "posterior": posterior,
-            "sample_stats": sample_stats,
-            "log_likelihood": xr.Dataset(
-                {"obs": ((*dims, "point"), loglik)},
-                coords={c: coords[c] for c in (*dims, "point")},
-            ),
-            "observed_data": xr.Dataset(
-                {"obs": (("point", "feature"), X)},
-                coords={c: coords[c] for c in ("point", "feature")},
-            ),
-        }
-    )
+    groups = {
+        "posterior": parameters(relabelled.weights, relabelled.means, relabelled.variances),
+        "sample_stats": sample_stats,
+        "log_likelihood": xr.Dataset(
+            {"obs": (("chain", "draw", "point"), loglik)},
+            coords={**dims, "point": coords["point"]},
+        ),
+        "observed_data": xr.Dataset(
+            {"obs": (("point", "feature"), X)},
+            coords={c: coords[c] for c in ("point", "feature")},
+        ),
+        "relabelling": xr.Dataset(
+            {"permutation": (("chain", "draw", "component"), relabelled.permutations)},
+            coords={**dims, "component": coords["component"]},
+            attrs={
+                "description": "permutation[chain, draw, j] is the label (EM's) given to the "
+                "sampled component j of that draw"
+            },
+        ),
+    }
+    if prior_draws is not None:
+        groups["prior"] = parameters(*prior_draws)
+    return xr.DataTree.from_dict(groups)
 
 
-def _posterior_from_trace(X, trace, scaling: Scaling, reference: GMMParams):
+def _posterior_from_trace(
+    X, trace, scaling: Scaling, reference: GMMParams, feature_names, prior_draws
+):
     """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units.
 
     Relabelling and the diagnostics work on the scaled draws (the permutation
@@ -391,7 +451,9 @@ def _posterior_from_trace(X, trace, scaling: Scaling, reference: GMMParams):
     in_data_units = scaled._replace(weights=data_w, means=data_m, variances=data_v)
     stats = trace["sample_stats"].to_dataset()
     keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
-    tree = posterior_tree(X, in_data_units, stats[keep])
+    tree = posterior_tree(
+        X, in_data_units, stats[keep], feature_names=feature_names, prior_draws=prior_draws
+    )
     relabelled = (scaled.weights, scaled.means, scaled.variances)
     return tree, (w, m, v), relabelled, scaled.share_relabelled
 
@@ -407,12 +469,14 @@ def compare(
     n_init: int | None = None,
     map_starts: int = 1,
     em_tol: float = 1e-12,
+    feature_names=None,
 ) -> Comparison:
     """Fit the MLE, MAP-EM, PyMC's MAP and the posterior of one data set.
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    X : array-like of shape (n_samples, n_features) or (n_samples,), or DataFrame
+        A DataFrame's string columns name the features (tables, axes, files).
     n_components : int
     prior : GMMPrior, optional
         Default ``GMMPrior()``, scaled to the data.
@@ -429,6 +493,8 @@ def compare(
     em_tol : float, default 1e-12
         EM's relative tolerance here: tighter than ``em.fit``'s default, since the
         estimates are compared with each other and with PyMC's MAP.
+    feature_names : sequence of str, optional
+        Names of the columns of ``X`` (default: a DataFrame's columns, else none).
 
     Returns
     -------
@@ -441,7 +507,7 @@ def compare(
     >>> comp = gmm_pp.compare(X, 3, seed=0)  # doctest: +SKIP
     >>> print(comp.table())  # doctest: +SKIP
     """
-    X = check_data(X)
+    X, names = as_data(X, feature_names)
     k = check_n_components(n_components, X.shape[0])
     sampler = SamplerConfig() if sampler is None else sampler
     if not isinstance(sampler, SamplerConfig):
@@ -455,7 +521,7 @@ def compare(
         raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
     resolved = (GMMPrior() if prior is None else prior).resolve(X, k)
     seq = np.random.SeedSequence(seed)
-    em_seed, sampler_seed = seq.spawn(2)
+    em_seed, sampler_seed, prior_seed = seq.spawn(3)
     timings: dict[str, float] = {}
 
     t = time.perf_counter()
@@ -487,9 +553,12 @@ def compare(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    tree, raw, relabelled, share = _posterior_from_trace(X, trace, scaling, mle.params)
+    prior_draws = resolved.sample(k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed))
+    tree, raw, relabelled, share = _posterior_from_trace(
+        X, trace, scaling, mle.params, names, prior_draws
+    )
     divergences = int(tree["sample_stats"]["diverging"].values.sum())
-    diagnostics = diagnose(raw, relabelled, divergences, share)
+    diagnostics = diagnose(raw, relabelled, divergences, share, names)
     timings["diagnostics"] = time.perf_counter() - t
     aligned_truth = None if truth is None else align_params(truth, mle.params)
     return Comparison(
@@ -504,4 +573,5 @@ def compare(
         truth=aligned_truth,
         seed=seed,
         sampler=sampler,
+        feature_names=names,
     )

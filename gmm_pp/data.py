@@ -14,9 +14,9 @@ import numpy as np
 
 from em import GMMParams
 from em._validation import check_data
-from gmm_pp.errors import DataError, GMMError
+from gmm_pp.errors import DataError, GMMError, InputError
 
-__all__ = ["DataError", "load_data", "simulate"]
+__all__ = ["DataError", "as_data", "check_feature_names", "load_data", "simulate"]
 
 
 def _parse_float(cell: str) -> float | None:
@@ -48,10 +48,11 @@ def _numbered(reader, path: Path):
         yield reader.line_num, cells
 
 
-def _load_csv(path: Path) -> np.ndarray:
+def _load_csv(path: Path) -> tuple[np.ndarray, list[str] | None]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     rows: list[list[float]] = []
     width = None
+    header = None
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         for lineno, cells in _numbered(reader, path):
@@ -61,6 +62,7 @@ def _load_csv(path: Path) -> np.ndarray:
             values = [_parse_float(c) for c in cells]
             if width is None and not rows and all(v is None for v in values):
                 width = len(cells)  # a header line
+                header = cells
                 continue
             if width is None:
                 width = len(cells)
@@ -83,10 +85,10 @@ def _load_csv(path: Path) -> np.ndarray:
             rows.append(values)
     if not rows:
         raise DataError(f"DATA: {path.name} holds no data rows")
-    return np.array(rows, dtype=np.float64)
+    return np.array(rows, dtype=np.float64), header
 
 
-def load_data(path: str | Path) -> np.ndarray:
+def load_data(path: str | Path, *, as_frame: bool = False):
     """Read a data set of shape (n_samples, n_features) from CSV or ``.npy``.
 
     Parameters
@@ -94,10 +96,14 @@ def load_data(path: str | Path) -> np.ndarray:
     path : str or Path
         ``.npy`` (a 1-D or 2-D numeric array), or CSV/TSV text with an optional
         header line (a first line with no number in it).
+    as_frame : bool, default False
+        Return a pandas DataFrame whose columns are the header's names (numbered
+        columns when there is no header), as scikit-learn's loaders do.  Passed
+        to :func:`gmm_pp.compare`, the names label every table, axis and file.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_features)
+    ndarray of shape (n_samples, n_features), or DataFrame
 
     Raises
     ------
@@ -108,6 +114,7 @@ def load_data(path: str | Path) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"DATA: no such file: {str(path)!r}")
+    header = None
     if path.suffix.lower() == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
@@ -115,7 +122,7 @@ def load_data(path: str | Path) -> np.ndarray:
             raise DataError(f"DATA: {path.name} is not a readable .npy array ({exc})") from None
     else:
         try:
-            arr = _load_csv(path)
+            arr, header = _load_csv(path)
         except UnicodeDecodeError:
             raise DataError(
                 f"DATA: {path.name} is not UTF-8 text; give a CSV file or a .npy array"
@@ -123,9 +130,72 @@ def load_data(path: str | Path) -> np.ndarray:
         except OSError as exc:
             raise DataError(f"DATA: cannot read {str(path)!r} ({exc.strerror})") from None
     try:
-        return check_data(arr, name=f"DATA ({path.name})")
+        X = check_data(arr, name=f"DATA ({path.name})")
     except GMMError as exc:
         raise DataError(str(exc)) from None
+    if not as_frame:
+        return X
+    import pandas as pd
+
+    names = None
+    if header is not None:
+        try:
+            names = check_feature_names(header, X.shape[1])
+        except GMMError as exc:
+            raise DataError(f"DATA: {path.name} header: {exc}") from None
+    return pd.DataFrame(X, columns=list(names) if names else None)
+
+
+def check_feature_names(names, n_features: int) -> tuple[str, ...]:
+    """Validate column names: ``n_features`` distinct, non-empty strings.
+
+    Raises
+    ------
+    InputError
+        Naming the problem (count, empty name, duplicate).
+    """
+    names = tuple(names)
+    if len(names) != n_features:
+        raise InputError(
+            f"feature_names: expected {n_features} names, one per column, got {len(names)}"
+        )
+    for name in names:
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"feature_names: expected non-empty strings, got {name!r}")
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"feature_names: expected distinct names, got {repeated} twice")
+    return names
+
+
+def as_data(X, feature_names=None, *, name: str = "X") -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """The values and column names of ``X``, validated once.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features), or a pandas DataFrame
+        A DataFrame whose columns are all strings names its features (as
+        scikit-learn's ``feature_names_in_`` rule has it).
+    feature_names : sequence of str, optional
+        Names for an array's columns (or to override a DataFrame's).
+    name : str
+        How to name ``X`` in errors.
+
+    Returns
+    -------
+    values : ndarray of shape (n_samples, n_features)
+    names : tuple of str, or None when the data carry none
+    """
+    names = None
+    columns = getattr(X, "columns", None)
+    if columns is not None and all(isinstance(c, str) for c in columns):
+        names = tuple(columns)
+    values = check_data(X.to_numpy() if columns is not None else X, name=name)
+    if feature_names is not None:
+        names = feature_names
+    if names is not None:
+        names = check_feature_names(names, values.shape[1])
+    return values, names
 
 
 def simulate(params: GMMParams, n_samples: int, seed=None) -> tuple[np.ndarray, np.ndarray]:

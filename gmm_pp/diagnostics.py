@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["Diagnostics", "SamplingWarning", "diagnose", "flat_params"]
+__all__ = ["Diagnostics", "SamplingWarning", "diagnose", "flat_index", "flat_params"]
 
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -67,7 +67,21 @@ class Diagnostics:
         return cls(**data)
 
 
-def flat_params(weights, means, variances) -> dict[str, np.ndarray]:
+def flat_index(n_components: int, n_features: int) -> list[tuple[str, int, int]]:
+    """``(kind, component, coordinate)`` of every scalar parameter.
+
+    In :func:`flat_params`'s order: weights, then means (component by
+    component), then variances; the coordinate is 0 for a weight or a variance.
+    """
+    k, d = n_components, n_features
+    return (
+        [("weight", j, 0) for j in range(k)]
+        + [("mean", j, c) for j in range(k) for c in range(d)]
+        + [("variance", j, 0) for j in range(k)]
+    )
+
+
+def flat_params(weights, means, variances, feature_names=None) -> dict[str, np.ndarray]:
     """Every scalar parameter by its name: ``weight[j]``, ``mean[j,c]``, ``variance[j]``.
 
     Parameters
@@ -76,16 +90,24 @@ def flat_params(weights, means, variances) -> dict[str, np.ndarray]:
     means : ndarray of shape (..., K, d)
     variances : ndarray of shape (..., K)
         Draws (leading axes chain, draw) or one estimate (no leading axes).
+    feature_names : sequence of str, optional
+        The data's column names: a mean is then ``mean[j,eruptions]``.
 
     Returns
     -------
     dict
-        Name -> ndarray of shape (...), weights first, then means, then variances.
+        Name -> ndarray of shape (...), in :func:`flat_index`'s order.
     """
+    means = np.asarray(means)
     k, d = means.shape[-2:]
-    out = {f"weight[{j}]": weights[..., j] for j in range(k)}
-    out.update({f"mean[{j},{c}]": means[..., j, c] for j in range(k) for c in range(d)})
-    out.update({f"variance[{j}]": variances[..., j] for j in range(k)})
+    labels = list(range(d)) if feature_names is None else list(feature_names)
+    source = {"weight": weights, "mean": means, "variance": variances}
+    out = {}
+    for kind, j, c in flat_index(k, d):
+        if kind == "mean":
+            out[f"mean[{j},{labels[c]}]"] = means[..., j, c]
+        else:
+            out[f"{kind}[{j}]"] = np.asarray(source[kind])[..., j]
     return out
 
 
@@ -114,7 +136,9 @@ def _ess(x: np.ndarray, method: str) -> np.ndarray:
     )
 
 
-def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diagnostics:
+def diagnose(
+    raw, relabelled, divergences: int, share_relabelled: float, feature_names=None
+) -> Diagnostics:
     """Diagnostics of a sample.
 
     Parameters
@@ -124,13 +148,15 @@ def diagnose(raw, relabelled, divergences: int, share_relabelled: float) -> Diag
         as sampled and after relabelling.
     divergences : int
     share_relabelled : float
+    feature_names : sequence of str, optional
+        Names the means' coordinates in ``per_parameter``.
 
     Returns
     -------
     Diagnostics
         Warns with SamplingWarning when a threshold is crossed.
     """
-    after = flat_params(*relabelled)
+    after = flat_params(*relabelled, feature_names)
     chains, draws = relabelled[0].shape[:2]
     stacked = _stack(after)
     rhat, bulk, tail = _rhat(stacked), _ess(stacked, "bulk"), _ess(stacked, "tail")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from em._scaling import Scaling
-from gmm_pp.diagnostics import flat_params
+from gmm_pp.diagnostics import flat_index, flat_params
 
 __all__ = ["format_number", "formatted_table", "interval_columns", "posterior_summary"]
 
@@ -46,6 +46,7 @@ def posterior_summary(
     scaling: Scaling,
     *,
     intervals: tuple[float, ...] = (0.94,),
+    feature_names=None,
 ) -> dict[str, dict[str, float]]:
     """Posterior mean, sd and central intervals of every scalar parameter.
 
@@ -59,6 +60,8 @@ def posterior_summary(
         The standardisation of the data the draws belong to.
     intervals : tuple of float
         Probabilities of the equal-tailed central intervals.
+    feature_names : sequence of str, optional
+        Names of the means' coordinates (see :func:`gmm_pp.diagnostics.flat_params`).
 
     Returns
     -------
@@ -66,12 +69,11 @@ def posterior_summary(
         ``{name: {"mean", "sd", "eti94_lower", "eti94_upper", ...}}`` in the data's
         units, names as :func:`gmm_pp.diagnostics.flat_params` gives them.
     """
-    scaled = flat_params(*_to_scaled(weights, means, variances, scaling))
+    scaled = flat_params(*_to_scaled(weights, means, variances, scaling), feature_names)
+    k, d = np.shape(means)[-2:]
     out: dict[str, dict[str, float]] = {}
-    for name, draws in scaled.items():
+    for (name, draws), (kind, _, coordinate) in zip(scaled.items(), flat_index(k, d), strict=True):
         flat = np.asarray(draws, dtype=np.float64).reshape(-1)
-        kind = name.split("[")[0]
-        coordinate = int(name[:-1].split(",")[1]) if kind == "mean" else 0
         row = {
             "mean": _to_data(kind, flat.mean(), coordinate, scaling, spread=False),
             "sd": _to_data(kind, flat.std(ddof=1), coordinate, scaling, spread=True),

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import em
+from gmm_pp.diagnostics import flat_params
 
 __all__ = ["FigureData", "figure_data"]
 
@@ -97,10 +98,15 @@ def figure_data(comparison) -> FigureData:
     chains, draws, k = w.shape
     flat_w, flat_m, flat_v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
     cloud = _thin(flat_w.shape[0], _MAX_CLOUD)
+    labels = list(comparison.feature_labels)
     out: dict[str, Any] = {
         "n_samples": n,
         "n_features": d,
         "n_components": k,
+        "feature_labels": labels,
+        "axis_labels": ["first principal component", "second principal component"]
+        if kind == "pca"
+        else labels[:2],
         "projection": {"kind": kind, "centre": centre, "basis": basis},
         "points": project(X),
         "fits": {
@@ -137,9 +143,10 @@ def figure_data(comparison) -> FigureData:
     # Parameters: posterior histograms with the point estimates.
     table = comparison.table()
     params = []
-    for row in table.itertuples(index=False):
+    flat_draws = flat_params(w, m, v, comparison.feature_names)
+    for row, draws in zip(table.itertuples(index=False), flat_draws.values(), strict=True):
         name = row.parameter
-        draws_1d = _parameter_draws(name, w, m, v).reshape(-1)
+        draws_1d = np.asarray(draws).reshape(-1)
         if name.startswith("variance"):
             name = name.replace("variance", "sd")
             draws_1d = np.sqrt(draws_1d)
@@ -189,13 +196,3 @@ def figure_data(comparison) -> FigureData:
         "timings": dict(comparison.timings),
     }
     return FigureData(out)
-
-
-def _parameter_draws(name: str, w, m, v) -> np.ndarray:
-    inside = name[name.index("[") + 1 : -1]
-    idx = tuple(int(i) for i in inside.split(","))
-    if name.startswith("weight"):
-        return w[..., idx[0]]
-    if name.startswith("mean"):
-        return m[..., idx[0], idx[1]]
-    return v[..., idx[0]]

@@ -116,11 +116,8 @@ def save_figure(fig, folder: Path, name: str, caption: tuple[str, str], dpi: int
     dict
         ``name``, ``file``, ``title``, ``caption`` and the PNG in ``base64``.
     """
-    import matplotlib.pyplot as plt
-
     path = folder / f"{name}.png"
-    fig.savefig(path, dpi=dpi)
-    plt.close(fig)
+    fig.savefig(path, dpi=dpi)  # a Figure of its own (no pyplot): nothing to close
     return {
         "name": name,
         "file": path.name,
@@ -180,9 +177,6 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
     Path
         The path of ``index.html``.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from reports import plots
     from reports.figdata import figure_data
 

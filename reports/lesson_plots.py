@@ -6,8 +6,8 @@ returns ``(fig, axes)``.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 __all__ = [
     "plot_bayes_vs_n",
@@ -21,8 +21,8 @@ __all__ = [
 
 def _axes(ncols: int, axes, width: float = 5.0, height: float = 3.8):
     if axes is None:
-        fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, height), layout="constrained",
-                                 squeeze=False)  # fmt: skip
+        fig = Figure(figsize=(width * ncols, height), layout="constrained")
+        axes = fig.subplots(1, ncols, squeeze=False)
         return fig, axes[0]
     axes = np.atleast_1d(axes)
     return axes[0].figure, axes

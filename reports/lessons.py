@@ -37,9 +37,6 @@ def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Pat
 
 def render_lesson(lesson, folder: str | Path) -> Path:
     """Write a lesson's files into the existing folder ``folder`` (not atomic)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from reports import lesson_plots
     from reports.html import render_page, save_figure
 

@@ -1,8 +1,11 @@
 """The report's figures: one public function each.
 
 Every function takes finished numbers (a :class:`reports.figdata.FigureData`),
-draws them on ``ax`` (or ``axes``) when given or on a new figure, and returns
-``(figure, axes)``; nothing is computed and nothing is shown.
+draws them on ``ax`` (or ``axes``) when given or on a new
+``matplotlib.figure.Figure`` (no pyplot, no backend switched), and returns
+``(figure, axes)``; nothing is computed and nothing is shown.  Given a
+:class:`gmm_pp.Comparison` instead (in a notebook, say), a function first asks
+:func:`reports.figdata.figure_data` for the numbers.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ COLORS = {
 _STYLES = {"PyMC MAP": ":", "truth": "--"}
 
 
+def _data(source):
+    """The figure data of ``source``: a FigureData as it is, a Comparison's computed."""
+    from reports.figdata import FigureData, figure_data
+
+    return source if isinstance(source, FigureData) else figure_data(source)
+
+
 def _axes(ax, nrows=1, ncols=1, size=(6.4, 4.8)):
     if ax is not None:
         return ax.figure if nrows * ncols == 1 else ax.flat[0].figure, ax
@@ -41,12 +51,9 @@ def _axes(ax, nrows=1, ncols=1, size=(6.4, 4.8)):
 
 
 def _axis_labels(fd, ax):
-    if fd["projection"]["kind"] == "pca":
-        ax.set_xlabel("first principal component")
-        ax.set_ylabel("second principal component")
-    else:
-        ax.set_xlabel("x[0]")
-        ax.set_ylabel("x[1]")
+    xlabel, ylabel = fd["axis_labels"]
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
 
 
 def plot_data_and_fits(fd, *, ax=None):
@@ -56,6 +63,7 @@ def plot_data_and_fits(fd, *, ax=None):
     principal components for d > 2): a scatter with 1- and 2-sigma circles for
     each fit and a cloud of posterior draws of the means.
     """
+    fd = _data(fd)
     fig, ax = _axes(ax)
     if fd["n_features"] == 1:
         hist = fd["histogram"]
@@ -77,7 +85,7 @@ def plot_data_and_fits(fd, *, ax=None):
                 linestyle=_STYLES.get(name, "-"),
                 label=name,
             )
-        ax.set_xlabel("x")
+        ax.set_xlabel(fd["feature_labels"][0])
         ax.set_ylabel("density")
     else:
         pts = fd["points"]
@@ -115,6 +123,7 @@ def plot_data_and_fits(fd, *, ax=None):
 
 def plot_loglik_traces(fd, *, axes=None):
     """EM's log-likelihood per iteration, and every posterior draw's, per chain."""
+    fd = _data(fd)
     fig, axes = _axes(axes, 1, 2, size=(11, 4.2))
     left, right = axes
     for i, r in enumerate(fd["em_restarts"]):
@@ -161,6 +170,7 @@ def plot_parameters(fd, *, axes=None, forest: bool | None = None):
 
     With many parameters (``forest=None`` and more than 24) a forest plot instead.
     """
+    fd = _data(fd)
     params = fd["parameters"]
     if forest is None:
         forest = len(params) > 24
@@ -223,6 +233,7 @@ def plot_parameters(fd, *, axes=None, forest: bool | None = None):
 
 def plot_em_trajectories(fd, *, ax=None):
     """How EM moves the means over the iterations (2-D: paths over the data)."""
+    fd = _data(fd)
     traj = np.asarray(fd["trajectory"])  # (T, K, 2) or (T, K, 1)
     if traj.shape[-1] >= 2:
         fig, ax = _axes(ax)
@@ -253,6 +264,7 @@ def plot_em_trajectories(fd, *, ax=None):
 
 def plot_assignments(fd, *, axes=None):
     """Most likely component of every point, shaded by uncertainty: EM vs posterior."""
+    fd = _data(fd)
     fig, axes = _axes(axes, 1, 2, size=(11, 4.5))
     pts = np.asarray(fd["points"])
     for ax, (name, a) in zip(axes, fd["assignments"].items(), strict=True):
@@ -270,7 +282,7 @@ def plot_assignments(fd, *, axes=None):
         if pts.shape[1] > 1:
             _axis_labels(fd, ax)
         else:
-            ax.set_xlabel("x")
+            ax.set_xlabel(fd["feature_labels"][0])
             ax.set_yticks([])
         ax.legend(fontsize="small")
     return fig, axes
@@ -278,6 +290,7 @@ def plot_assignments(fd, *, axes=None):
 
 def plot_diagnostics(fd, *, axes=None):
     """R-hat and ESS per parameter; divergences, relabelling and wall times."""
+    fd = _data(fd)
     fig, axes = _axes(axes, 1, 3, size=(13, 4.2))
     diag = fd["diagnostics"]
     names = diag["names"]

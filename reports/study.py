@@ -114,9 +114,6 @@ def write_study_report(result, out_dir: str | Path, *, overwrite: bool = False) 
 
 def render_study_report(result, folder: str | Path) -> Path:
     """Write a study report's files into the existing folder ``folder`` (not atomic)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     from reports import study_plots
     from reports.html import render_page, save_figure
 

@@ -6,8 +6,8 @@ Each function takes plain records (lists of dicts, as in a study's
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 __all__ = ["plot_accuracy", "plot_coverage", "plot_sbc"]
 
@@ -23,7 +23,7 @@ def plot_coverage(coverage: list[dict], ax=None):
         Records with ``scenario``, ``nominal``, ``coverage``, ``mcse``.
     """
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+        ax = Figure(figsize=(5.5, 4.5), layout="constrained").subplots()
     fig = ax.figure
     scenarios = sorted({r["scenario"] for r in coverage})
     shift = np.linspace(-0.01, 0.01, max(len(scenarios), 1))
@@ -61,7 +61,7 @@ def plot_accuracy(accuracy: list[dict], axes=None):
     """
     kinds = ["weights", "means", "variances"]
     if axes is None:
-        fig, axes = plt.subplots(2, 3, figsize=(11, 6), layout="constrained", squeeze=False)
+        axes = Figure(figsize=(11, 6), layout="constrained").subplots(2, 3, squeeze=False)
     fig = axes[0, 0].figure
     bases = sorted({r["scenario"].split("/")[0] for r in accuracy})
     markers = dict(zip(bases, "osD^v<>", strict=False))
@@ -113,9 +113,8 @@ def plot_sbc(histograms: list[dict], axes=None):
     cols = min(4, max(n, 1))
     rows = max(1, -(-n // cols))
     if axes is None:
-        fig, axes = plt.subplots(
-            rows, cols, figsize=(3 * cols, 2.4 * rows), layout="constrained", squeeze=False
-        )
+        figure = Figure(figsize=(3 * cols, 2.4 * rows), layout="constrained")
+        axes = figure.subplots(rows, cols, squeeze=False)
     fig = axes.flat[0].figure
     for ax, h in zip(axes.flat, histograms, strict=False):
         edges = np.asarray(h["edges"])

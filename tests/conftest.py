@@ -58,7 +58,7 @@ def course_example():
 
 
 #: Few draws: the statistical tests below state tolerances that hold at this size.
-SMALL = SamplerConfig(draws=500, tune=500, chains=4, cores=2)
+SMALL = SamplerConfig(draws=1000, tune=500, chains=4, cores=2)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Small classic data sets shipped with gmm-pp, loadable by name.
 
-- ``course_example``: the course's worked 1-D example, five points
+- ``course-example``: the course's worked 1-D example, five points
   (0.2, -0.9, -1, 1.2, 1.8); the lesson starts from two components with means
   -3 and 2, variances 4 and weights 1/2.
 - ``faithful``: Old Faithful geyser eruptions, 272 rows of eruption duration
@@ -13,38 +13,44 @@ from __future__ import annotations
 
 from importlib import resources
 
-import numpy as np
-
 from gmm_pp.errors import InputError
 
 __all__ = ["DATASETS", "load_dataset"]
 
 #: Name -> (file, description).
 DATASETS: dict[str, tuple[str, str]] = {
-    "course_example": ("course_example.csv", "the course's worked 1-D example (5 points)"),
+    "course-example": ("course_example.csv", "the course's worked 1-D example (5 points)"),
     "faithful": ("faithful.csv", "Old Faithful eruptions and waiting times (272 x 2)"),
 }
 
 
-def load_dataset(name: str) -> np.ndarray:
+#: Earlier spellings still accepted.
+_ALIASES = {"course_example": "course-example"}
+
+
+def load_dataset(name: str, *, as_frame: bool = False):
     """Load a bundled data set by name.
 
     Parameters
     ----------
-    name : {"course_example", "faithful"}
+    name : {"course-example", "faithful"}
+    as_frame : bool, default False
+        A pandas DataFrame with the data set's column names (``eruptions``,
+        ``waiting`` for faithful), as scikit-learn's loaders do.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_features)
+    ndarray of shape (n_samples, n_features), or DataFrame
 
     Raises
     ------
-    ValueError
+    InputError
         For an unknown name; the message lists the known ones.
     """
+    name = _ALIASES.get(name, name)
     if name not in DATASETS:
         raise InputError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
     from gmm_pp.data import load_data
 
     with resources.as_file(resources.files(__package__) / DATASETS[name][0]) as path:
-        return load_data(path)
+        return load_data(path, as_frame=as_frame)

@@ -107,13 +107,7 @@ class Scenario:
         """A truth for one replication (drawn from the prior when ``truth = "prior"``)."""
         if self.truth == "fixed":
             return self.fixed_truth()
-        prior = self.make_prior()
-        alpha = np.full(self.k, prior.weight_concentration)
-        weights = rng.dirichlet(alpha)
-        variances = prior.variance_scale / rng.gamma(prior.variance_shape, size=self.k)
-        sd = np.sqrt(variances / prior.mean_precision)[:, None]
-        means = prior.mean_location[None, :] + sd * rng.standard_normal((self.k, self.d))
-        return GMMParams(weights, means, variances)
+        return GMMParams(*self.make_prior().sample(self.k, seed=rng))
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""

@@ -54,9 +54,9 @@ def test_diagnostics_healthy_after_relabelling(comparison):
 
 def test_pointwise_log_likelihood_is_kept_and_correct(comparison):
     ll = comparison.posterior["log_likelihood"]["obs"].values
-    assert ll.shape == (4, 500, 300)
+    assert ll.shape == (4, 1000, 300)
     w, m, v = comparison.draws()
-    for c, s in ((0, 0), (3, 499), (2, 250)):
+    for c, s in ((0, 0), (3, 999), (2, 250)):
         p = em.GMMParams(w[c, s], m[c, s], v[c, s])
         assert_allclose(ll[c, s], p.score_samples(comparison.X), rtol=1e-10)
     # The draws' log-likelihood sits below the EM maximum.

@@ -73,7 +73,37 @@ def test_bundled_data_sets():
     assert faithful.shape == (272, 2)
     assert faithful.mean(axis=0) == pytest.approx([3.487783, 70.897059], abs=1e-6)
     assert faithful[:, 1].min() == 43 and faithful[:, 1].max() == 96
-    course = load_dataset("course_example")
+    course = load_dataset("course-example")
     assert course[:, 0].tolist() == [0.2, -0.9, -1.0, 1.2, 1.8]
-    with pytest.raises(ValueError, match=r"name: expected one of \['course_example', 'faithful'\]"):
+    assert load_dataset("course_example").tolist() == course.tolist()  # the earlier name
+    with pytest.raises(ValueError, match=r"name: expected one of \['course-example', 'faithful'\]"):
         load_dataset("iris")
+
+
+def test_names_come_from_the_header(tmp_path):
+    from gmm_pp.datasets import load_dataset
+
+    frame = load_dataset("faithful", as_frame=True)
+    assert list(frame.columns) == ["eruptions", "waiting"]
+    path = tmp_path / "named.csv"
+    path.write_text("length,width\n1,2\n3,4\n")
+    assert list(load_data(path, as_frame=True).columns) == ["length", "width"]
+    path.write_text("1,2\n3,4\n")
+    assert list(load_data(path, as_frame=True).columns) == [0, 1]  # no header: no names
+    path.write_text("a,a\n1,2\n3,4\n")
+    with pytest.raises(DataError, match=r"header: feature_names: expected distinct names"):
+        load_data(path, as_frame=True)
+
+
+def test_as_data_takes_names_from_frames_or_arguments():
+    import pandas as pd
+
+    from gmm_pp.data import as_data
+
+    frame = pd.DataFrame({"eruptions": [1.0, 2.0], "waiting": [3.0, 4.0]})
+    values, names = as_data(frame)
+    assert names == ("eruptions", "waiting") and values.shape == (2, 2)
+    assert as_data(frame.to_numpy())[1] is None
+    assert as_data(frame.to_numpy(), ["a", "b"])[1] == ("a", "b")
+    with pytest.raises(ValueError, match="feature_names: expected 2 names, one per column, got 3"):
+        as_data(frame, ["a", "b", "c"])

@@ -1,5 +1,7 @@
 """Figures tested on their artists (lines, patches, labels, legends), not pixels."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -27,7 +29,7 @@ def test_data_and_fits(fd, synthetic):
         assert name in labels
     k, d = synthetic.n_components, synthetic.X.shape[1]
     if d == 1:
-        assert ax.get_xlabel() == "x" and len(ax.lines) == 5  # one density per fit
+        assert ax.get_xlabel() == "x[0]" and len(ax.lines) == 5  # one density per fit
     else:
         circles = [p for p in ax.patches if isinstance(p, Circle)]
         assert len(circles) == 5 * k * 2  # 1 and 2 sd for every fit and component
@@ -77,3 +79,46 @@ def test_assignments_and_diagnostics(fd):
     fig, axes = plots.plot_diagnostics(fd)
     assert "divergences" in axes[2].get_title()
     assert axes[0].get_title().startswith("R-hat")
+
+
+def test_names_label_the_axes_and_plots_take_a_comparison(synthetic):
+    """A Comparison with column names: the axes carry them; no FigureData needed."""
+    import dataclasses
+
+    from reports import plots
+
+    d = synthetic.X.shape[1]
+    names = tuple(f"col{c}" for c in range(d))
+    named = dataclasses.replace(synthetic, feature_names=names)
+    fig, ax = plots.plot_data_and_fits(named)
+    if d == 1:
+        assert ax.get_xlabel() == "col0"
+    elif d == 2:
+        assert (ax.get_xlabel(), ax.get_ylabel()) == ("col0", "col1")
+    fig, axes = plots.plot_parameters(named, forest=True)
+    labels = [t.get_text() for t in axes.get_yticklabels()]
+    assert f"mean[0,col{d - 1}]" in labels
+
+
+def test_writing_a_report_switches_no_backend(tmp_path):
+    """A notebook's backend stays, and no figure is left open in pyplot (ArviZ imports
+    pyplot; our figures are Figure objects of their own)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        f"""
+        import sys, matplotlib
+        matplotlib.use("svg")
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from conftest import synthetic_comparison
+        import reports
+        reports.write_report(synthetic_comparison(2), {str(tmp_path / "r")!r})
+        import matplotlib.pyplot as plt
+        print(matplotlib.get_backend(), len(plt.get_fignums()))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["svg", "0"]
