@@ -14,7 +14,12 @@ Examples
 0.3
 """
 
-from em.density import log_likelihood, pointwise_log_likelihood, score_samples
+from em.density import (
+    log_likelihood,
+    mean_responsibilities,
+    pointwise_log_likelihood,
+    score_samples,
+)
 from em.exceptions import (
     ConvergenceWarning,
     DegenerateComponentWarning,
@@ -48,6 +53,7 @@ __all__ = [
     "kmeans_plusplus",
     "log_likelihood",
     "m_step",
+    "mean_responsibilities",
     "pointwise_log_likelihood",
     "score_samples",
 ]

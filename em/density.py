@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "log_likelihood",
+    "mean_responsibilities",
     "pointwise_log_likelihood",
     "responsibilities",
     "score_samples",
@@ -195,6 +196,34 @@ def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
     w, m, v = params.weights[None], params.means[None], params.variances[None]
     logp, r = _evaluate(X, w, m, v, resp=True)
     return np.ascontiguousarray(r[0].T), logp[0]
+
+
+def mean_responsibilities(X, weights, means, variances) -> np.ndarray:
+    """Responsibilities averaged over parameter sets (posterior draws), row by row.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    weights : array-like of shape (..., K)
+    means : array-like of shape (..., K, n_features)
+    variances : array-like of shape (..., K)
+        Leading axes (for example chain and draw) are averaged over.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, K)
+        ``mean_s p(component k | x_i, theta_s)``; rows sum to one.
+    """
+    X, w, m, v = _check_batch(X, weights, means, variances)
+    k, d = w.shape[-1], X.shape[1]
+    w, m, v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
+    total = np.zeros((k, X.shape[0]))
+    for ds, rs in _blocks(w.shape[0], k, X.shape[0]):
+        Xb, mb = X[rs], m[ds]
+        terms = _log_terms(Xb, w[ds], mb, v[ds])
+        _, r = _logsumexp(terms, partial(_log_kernel, Xb, mb, v[ds]))
+        total[:, rs] += r.sum(axis=0)
+    return np.ascontiguousarray((total / w.shape[0]).T)
 
 
 def _matching(X, params: GMMParams) -> np.ndarray:

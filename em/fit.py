@@ -281,13 +281,14 @@ def _warn(result: EMResult, offset: float) -> None:
         if result.degenerate:
             advice = (
                 "every restart degenerated, so the result is degenerate; use a prior "
-                "(prior=em.GMMPrior()) or fewer components"
+                "(prior=em.GMMPrior() in Python, --prior with gmm-pp em) or fewer components"
             )
         else:
             advice = "those restarts were set aside and a regular one was chosen"
-        details = "; ".join(r.degeneracy for r in degenerate)
+        more = f" (and {len(degenerate) - 1} more)" if len(degenerate) > 1 else ""
         warnings.warn(
-            f"{len(degenerate)} of {n_all} EM restarts degenerated ({details}); {advice}",
+            f"{len(degenerate)} of {n_all} EM restarts degenerated, e.g. "
+            f"{degenerate[0].degeneracy}{more}; {advice}",
             DegenerateComponentWarning,
             stacklevel=3,
         )

@@ -97,6 +97,14 @@ class EMTrace:
         fields["degenerate_components"] = tuple(data["degenerate_components"])
         return cls(**fields)
 
+    def __repr__(self) -> str:
+        return (
+            f"EMTrace(init={self.init!r}, n_iter={self.n_iter}, stop_reason={self.stop_reason!r}, "
+            f"log_likelihood={self.log_likelihood[-1]:.6g}, objective={self.objective[-1]:.6g}"
+            + (f", degenerate={list(self.degenerate_components)}" if self.degenerate else "")
+            + ")"
+        )
+
     def params_at(self, iteration: int) -> GMMParams:
         """Parameters of iterate ``iteration`` (0 is the start)."""
         return GMMParams(self.weights[iteration], self.means[iteration], self.variances[iteration])
@@ -145,6 +153,20 @@ class EMResult:
             raise InputError("restarts: expected at least one restart, got none")
         if isinstance(self.best, bool) or not isinstance(self.best, int) or not 0 <= self.best < n:
             raise InputError(f"best: expected an index below {n} (the restarts), got {self.best!r}")
+
+    def __repr__(self) -> str:
+        what = "MAP" if self.prior is not None else "MLE"
+        return (
+            f"EMResult({what}, n={self.n_samples}, d={self.n_features}, "
+            f"K={self.params.n_components}, log_likelihood={self.log_likelihood:.6g}, "
+            f"n_iter={self.n_iter}, converged={self.converged}, restarts={len(self.restarts)}, "
+            f"best={self.best})"
+        )
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return f"<pre>{escape(repr(self))}\n{escape(repr(self.params))}</pre>"
 
     @property
     def trace(self) -> EMTrace:

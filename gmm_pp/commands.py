@@ -54,6 +54,7 @@ examples:
 EM_EXAMPLES = """\
 examples:
   gmm-pp em data.csv -k 3
+  gmm-pp em faithful -k 2 --prior
   gmm-pp em data.npy -k 2 --seed 1 --n-init 10 --json > fit.json
 """
 
@@ -103,7 +104,9 @@ def _build_parser() -> argparse.ArgumentParser:
         epilog=EM_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p_em.add_argument("data", metavar="DATA", help="CSV (header optional) or .npy file")
+    p_em.add_argument(
+        "data", metavar="DATA", help="CSV (header optional) or .npy file, or a bundled data set"
+    )
     p_em.add_argument(
         "-k", "--components", type=int, required=True, metavar="K", help="number of components"
     )
@@ -125,6 +128,12 @@ def _build_parser() -> argparse.ArgumentParser:
         type=float,
         default=em._defaults.TOL,
         help=f"relative tolerance (default {em._defaults.TOL:g})",
+    )
+    p_em.add_argument(
+        "--prior",
+        action="store_true",
+        help="fit the MAP under the default prior (mclust's) instead of the MLE: no "
+        "component can collapse onto a point",
     )
     p_em.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_em.add_argument(
@@ -328,12 +337,12 @@ def _bundled() -> str:
 
 
 def _load(name: str):
-    """The data and the files it came from (none for a bundled data set)."""
-    from gmm_pp.datasets import DATASETS, load_dataset
+    """The data (a DataFrame: a header names the columns) and the files it came from."""
+    from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
 
-    if not Path(name).exists() and name in DATASETS:
-        return load_dataset(name), []
-    return load_data(name), [Path(name)]
+    if not Path(name).exists() and (name in DATASETS or name in ALIASES):
+        return load_dataset(name, as_frame=True), []
+    return load_data(name, as_frame=True), [Path(name)]
 
 
 def _progress(args, message: str) -> None:
@@ -365,39 +374,20 @@ def _cmd_fit(args) -> int:
         comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
         comparison.write_files(tmp)
         render_report(comparison, tmp / "report")
-    print(_format_comparison(comparison))
+    print(comparison.summary())
     _progress(args, f"saved to {out}; report: {out / 'report' / 'index.html'}")
     return EXIT_OK
 
 
-def _format_comparison(comparison) -> str:
-    import pandas as pd
-
-    from gmm_pp.summary import formatted_table
-
-    table = comparison.table().drop(columns="truth" if comparison.truth is None else [])
-    shown = pd.DataFrame(formatted_table(table), columns=table.columns)
-    d = comparison.diagnostics
-    lines = [
-        shown.to_string(index=False),
-        "",
-        f"EM log-likelihood {comparison.mle.log_likelihood:.4f} in {comparison.mle.n_iter} "
-        f"iterations; MAP-EM objective {comparison.map_em.objective:.4f}; PyMC MAP "
-        f"{'ok' if comparison.pymc_map.success else 'FAILED'}",
-        f"posterior: {d.chains} chains x {d.draws} draws, R-hat max {d.rhat_max:.3f}, "
-        f"ESS bulk min {d.ess_bulk_min:.0f}, tail min {d.ess_tail_min:.0f}, "
-        f"{d.divergences} divergences, {100 * d.share_relabelled:.1f}% of draws relabelled",
-        "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in comparison.timings.items()),
-    ]
-    return "\n".join(lines)
-
-
-def _fit_summary(result: em.EMResult, *, seed) -> dict:
+def _fit_summary(result: em.EMResult, *, seed, names) -> dict:
     p = result.params
     return {
         "n_samples": result.n_samples,
         "n_features": result.n_features,
+        "feature_names": None if names is None else list(names),
         "n_components": p.n_components,
+        "prior": None if result.prior is None else result.prior.to_dict(),
+        "objective": result.objective,
         "weights": p.weights.tolist(),
         "means": p.means.tolist(),
         "variances": p.variances.tolist(),
@@ -414,7 +404,8 @@ def _fit_summary(result: em.EMResult, *, seed) -> dict:
 
 def _format_table(summary: dict) -> str:
     d = summary["n_features"]
-    mean_cols = [f"mean[{j}]" for j in range(d)] if d <= 6 else ["mean (first 6 coords)"]
+    labels = summary["feature_names"] or list(range(d))
+    mean_cols = [f"mean[{c}]" for c in labels] if d <= 6 else ["mean (first 6 coords)"]
     header = ["component", "weight", *mean_cols, "variance"]
     rows = []
     for k, (w, mu, v) in enumerate(
@@ -429,6 +420,11 @@ def _format_table(summary: dict) -> str:
     lines.append(
         f"n = {summary['n_samples']}, d = {d}, K = {summary['n_components']}   "
         f"log-likelihood = {summary['log_likelihood']:.6f}   BIC = {summary['bic']:.4f}"
+        + (
+            f"   MAP objective = {summary['objective']:.6f} (default prior)"
+            if summary["prior"] is not None
+            else ""
+        )
     )
     lines.append(
         f"iterations = {summary['n_iter']}, converged = {summary['converged']}, "
@@ -438,16 +434,19 @@ def _format_table(summary: dict) -> str:
 
 
 def _cmd_em(args) -> int:
-    X, _ = _load(args.data)
+    from gmm_pp.data import as_data
+
+    X, names = as_data(*_load(args.data)[:1])
     result = em.fit(
         X,
         args.components,
         n_init=args.n_init,
         max_iter=args.max_iter,
         tol=args.tol,
+        prior=em.GMMPrior() if args.prior else None,
         seed=args.seed,
     )
-    summary = _fit_summary(result, seed=args.seed)
+    summary = _fit_summary(result, seed=args.seed, names=names)
     print(json.dumps(summary, indent=2) if args.json else _format_table(summary))
     return EXIT_OK
 
@@ -472,7 +471,7 @@ def _cmd_demo(args) -> int:
             X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
         )
         if not args.quiet:
-            print(_format_comparison(comparison), file=sys.stderr)
+            print(comparison.summary(), file=sys.stderr)
         render_report(comparison, tmp, title="gmm-pp demo")
     print((out / "index.html").resolve())
     return EXIT_OK

@@ -115,6 +115,116 @@ class Comparison:
         """Total log-likelihood of every draw, shape (chain, draw)."""
         return self.posterior["log_likelihood"]["obs"].values.sum(axis=-1)
 
+    def warnings(self) -> list[str]:
+        """What a reader of this comparison must know first, in sentences (empty if none)."""
+        out = []
+        mle = self.mle
+        if not mle.converged:
+            out.append(f"EM stopped without converging ({mle.stop_reason}); {mle.stopping_rule}.")
+        degenerate = [r.degeneracy for r in mle.restarts if r.degenerate]
+        if degenerate:
+            out.append(
+                f"{len(degenerate)} of {len(mle.restarts)} EM restarts degenerated (a component "
+                f"collapsed onto a point or emptied) and were set aside: {degenerate[0]}."
+            )
+        if not self.pymc_map.success:
+            out.append(f"PyMC's MAP is not a valid optimum: {self.pymc_map.message}.")
+        out.extend(self.diagnostics.problems)
+        return out
+
+    def summary(self) -> str:
+        """The table, the fits' objectives, the diagnostics and the timings, as text."""
+        import pandas as pd
+
+        from gmm_pp.summary import formatted_table
+
+        table = self.table().drop(columns="truth" if self.truth is None else [])
+        shown = pd.DataFrame(formatted_table(table), columns=table.columns)
+        d = self.diagnostics
+        lines = [
+            shown.to_string(index=False),
+            "",
+            f"EM log-likelihood {self.mle.log_likelihood:.4f} in {self.mle.n_iter} "
+            f"iterations; MAP-EM objective {self.map_em.objective:.4f}; PyMC MAP "
+            f"{'ok' if self.pymc_map.success else 'FAILED'}",
+            f"posterior: {d.chains} chains x {d.draws} draws, R-hat max {d.rhat_max:.3f}, "
+            f"ESS bulk min {d.ess_bulk_min:.0f}, tail min {d.ess_tail_min:.0f}, "
+            f"{d.divergences} divergences, {100 * d.share_relabelled:.1f}% of draws relabelled",
+            "seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in self.timings.items()),
+        ]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        n, d = self.X.shape
+        diag = self.diagnostics
+        names = "" if self.feature_names is None else f", features={list(self.feature_names)}"
+        return (
+            f"Comparison(n={n}, d={d}, K={self.n_components}{names}, "
+            f"EM loglik={self.mle.log_likelihood:.6g}, posterior {diag.chains}x{diag.draws}, "
+            f"R-hat max={diag.rhat_max:.3f}, warnings={len(self.warnings())})"
+        )
+
+    def _repr_html_(self) -> str:
+        """The table, the diagnostics and the warnings, for a notebook."""
+        from html import escape
+
+        from gmm_pp.summary import formatted_table
+
+        table = self.table().drop(columns="truth" if self.truth is None else [])
+        head = "".join(f"<th>{escape(str(c))}</th>" for c in table.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{escape(cell)}</td>" for cell in row) + "</tr>"
+            for row in formatted_table(table)
+        )
+        d = self.diagnostics
+        warnings = "".join(f"<li>{escape(w)}</li>" for w in self.warnings())
+        n, dim = self.X.shape
+        return (
+            f"<div><strong>Comparison</strong>: n = {n}, d = {dim}, K = {self.n_components}; "
+            f"EM log-likelihood {self.mle.log_likelihood:.6g}; posterior {d.chains} chains x "
+            f"{d.draws} draws, R-hat max {d.rhat_max:.3f}, ESS bulk min "
+            f"{d.ess_bulk_min:.0f}, {d.divergences} divergences"
+            + (f'<ul style="color:#b00">{warnings}</ul>' if warnings else "")
+            + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+        )
+
+    def predict_proba(self, X, *, fit: str = "posterior") -> np.ndarray:
+        """Which component each new row belongs to, by one of the fits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or DataFrame
+        fit : {"posterior", "em", "map_em", "map_pymc"}
+            ``"posterior"`` averages the responsibilities over every posterior
+            draw (so it carries the uncertainty about the parameters); the others
+            use one estimate.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_components)
+            Rows sum to one; each row is computed on its own.
+        """
+        X, _ = as_data(X)
+        if X.shape[1] != self.X.shape[1]:
+            raise InputError(
+                f"X: expected {self.X.shape[1]} features like the fitted data, got {X.shape[1]}"
+            )
+        estimates = {"em": self.mle, "map_em": self.map_em, "map_pymc": self.pymc_map}
+        if fit == "posterior":
+            return em.mean_responsibilities(X, *self.draws())
+        if fit not in estimates:
+            raise InputError(
+                f"fit: expected 'posterior', 'em', 'map_em' or 'map_pymc', got {fit!r}"
+            )
+        return em.e_step(X, estimates[fit].params)[0]
+
+    def predict(self, X, *, fit: str = "posterior") -> np.ndarray:
+        """The most likely component of each new row, shape (n_samples,).
+
+        See :meth:`predict_proba`.
+        """
+        return self.predict_proba(X, fit=fit).argmax(axis=1)
+
     @functools.cached_property
     def scaling(self) -> Scaling:
         """The standardisation every fit of this comparison worked in."""

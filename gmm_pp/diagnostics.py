@@ -52,6 +52,13 @@ class Diagnostics:
     per_parameter: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        return (
+            f"Diagnostics(rhat_max={self.rhat_max:.4f}, ess_bulk_min={self.ess_bulk_min:.0f}, "
+            f"ess_tail_min={self.ess_tail_min:.0f}, divergences={self.divergences}, "
+            f"chains={self.chains}, draws={self.draws}, problems={len(self.problems)})"
+        )
+
     @property
     def ok(self) -> bool:
         """True when no problem was found."""

@@ -63,6 +63,12 @@ class MAPResult:
     n_starts: int
     seconds: float
 
+    def __repr__(self) -> str:
+        return (
+            f"MAPResult(objective={self.objective:.6g}, success={self.success}, "
+            f"message={self.message!r}, n_starts={self.n_starts}, params={self.params!r})"
+        )
+
     def to_dict(self) -> dict:
         """Plain values, for JSON."""
         return {

@@ -52,23 +52,6 @@ CAPTIONS = {
 }
 
 
-def _warnings(comparison) -> list[str]:
-    out = []
-    mle = comparison.mle
-    if not mle.converged:
-        out.append(f"EM stopped without converging ({mle.stop_reason}); {mle.stopping_rule}.")
-    degenerate = [r.degeneracy for r in mle.restarts if r.degenerate]
-    if degenerate:
-        out.append(
-            f"{len(degenerate)} of {len(mle.restarts)} EM restarts degenerated (a component "
-            f"collapsed onto a point or emptied) and were set aside: {degenerate[0]}."
-        )
-    if not comparison.pymc_map.success:
-        out.append(f"PyMC's MAP is not a valid optimum: {comparison.pymc_map.message}.")
-    out.extend(comparison.diagnostics.problems)
-    return out
-
-
 def _lesson(comparison) -> str:
     """How the three fits differ on this data, in two sentences."""
     table = comparison.table()
@@ -205,7 +188,7 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
         n_features=comparison.X.shape[1],
         n_components=comparison.n_components,
         seed=comparison.seed,
-        warnings=_warnings(comparison),
+        warnings=comparison.warnings(),
         lesson=_lesson(comparison),
         em_loglik=comparison.mle.log_likelihood,
         em_iter=comparison.mle.n_iter,
@@ -221,7 +204,7 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
         "seed": comparison.seed,
         "sampler": comparison.sampler.to_dict(),
         "versions": comparison.versions,
-        "warnings": _warnings(comparison),
+        "warnings": comparison.warnings(),
     }
     (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True), "utf-8")
     return tmp / "index.html"

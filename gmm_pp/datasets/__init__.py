@@ -15,7 +15,7 @@ from importlib import resources
 
 from gmm_pp.errors import InputError
 
-__all__ = ["DATASETS", "load_dataset"]
+__all__ = ["ALIASES", "DATASETS", "load_dataset"]
 
 #: Name -> (file, description).
 DATASETS: dict[str, tuple[str, str]] = {
@@ -25,7 +25,7 @@ DATASETS: dict[str, tuple[str, str]] = {
 
 
 #: Earlier spellings still accepted.
-_ALIASES = {"course_example": "course-example"}
+ALIASES = {"course_example": "course-example"}
 
 
 def load_dataset(name: str, *, as_frame: bool = False):
@@ -47,7 +47,7 @@ def load_dataset(name: str, *, as_frame: bool = False):
     InputError
         For an unknown name; the message lists the known ones.
     """
-    name = _ALIASES.get(name, name)
+    name = ALIASES.get(name, name)
     if name not in DATASETS:
         raise InputError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
     from gmm_pp.data import load_data

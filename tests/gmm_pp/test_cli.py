@@ -21,7 +21,8 @@ def test_em_table(csv_file, capsys):
     assert main(["em", str(csv_file), "-k", "3", "--seed", "1"]) == 0
     out = capsys.readouterr()
     assert out.err == ""
-    for word in ("weight", "mean[0]", "mean[1]", "variance", "log-likelihood", "BIC", "converged"):
+    # the CSV's header (x,y) names the columns
+    for word in ("weight", "mean[x]", "mean[y]", "variance", "log-likelihood", "BIC", "converged"):
         assert word in out.out
 
 
@@ -341,3 +342,33 @@ def test_data_beyond_float64_is_one_line(tmp_path, data_2d, capsys):
     assert main(["fit", str(path), "-k", "3", "--out", str(tmp_path / "out")]) == 1
     _one_error_line(capsys, "more than float64 variances can hold", "divide the data")
     assert not (tmp_path / "out").exists()
+
+
+def test_faithful_is_labelled_by_its_column_names(tmp_path, capsys):
+    """gmm-pp fit on the bundled faithful: eruptions and waiting label the table, the
+    report's axes and the saved posterior."""
+    import gmm_pp
+
+    out = tmp_path / "faithful"
+    argv = ["fit", "faithful", "-k", "2", "--out", str(out), "--draws", "300", "--tune", "300"]
+    assert main([*argv, "--chains", "2", "--quiet", "--seed", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "mean[0,eruptions]" in printed and "mean[1,waiting]" in printed
+    comp = gmm_pp.Comparison.load(out)
+    assert comp.feature_names == ("eruptions", "waiting")
+    assert comp.posterior["posterior"]["feature"].values.tolist() == ["eruptions", "waiting"]
+    figures = json.loads((out / "report" / "data.json").read_text())["figures"]
+    assert figures["axis_labels"] == ["eruptions", "waiting"]
+    html = (out / "report" / "index.html").read_text()
+    assert "mean[0,eruptions]" in html
+
+
+def test_em_prior_flag_fits_the_map(csv_file, data_2d, capsys):
+    import em
+
+    assert main(["em", str(csv_file), "-k", "3", "--prior", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    want = em.fit(data_2d, 3, prior=em.GMMPrior(), seed=0)
+    assert summary["prior"]["variance_shape"] == 2.0
+    assert np.allclose(summary["means"], want.params.means, rtol=1e-12)
+    assert summary["objective"] == pytest.approx(want.objective, rel=1e-12)

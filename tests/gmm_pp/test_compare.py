@@ -373,3 +373,99 @@ def test_an_incomplete_trace_is_refused():
     )
     with pytest.raises(SamplingError, match="non-finite draws of 'weights'"):
         check_complete(nan, config)
+
+
+# -- an ArviZ-clean DataTree -----------------------------------------------------------
+
+
+def test_arviz_defaults_run_on_the_saved_posterior(comparison, tmp_path):
+    """ArviZ's default calls, no var_names, on posterior.nc as saved: the posterior group
+    holds the model's parameters only (the relabelling permutation lives apart)."""
+    import arviz as az
+    import matplotlib.pyplot as plt
+
+    comparison.save(tmp_path / "cmp")
+    dt = az.from_netcdf(tmp_path / "cmp" / "posterior.nc")
+    assert set(dt["posterior"].data_vars) == {"weights", "means", "variances"}
+    assert "permutation" in dt["relabelling"].data_vars
+    assert set(dt["prior"].data_vars) == {"weights", "means", "variances"}
+    summary = az.summary(dt, round_to="none")
+    assert len(summary) == 3 + 6 + 3 and np.isfinite(summary["mean"]).all()
+    loo = az.loo(dt)
+    assert np.isfinite(loo.elpd) and loo.n_data_points == 300
+    for plot in (
+        az.plot_trace_dist,
+        az.plot_rank,
+        az.plot_dist,
+        az.plot_forest,
+        az.plot_prior_posterior,
+    ):
+        collection = plot(dt)
+        assert collection is not None, plot.__name__
+    plt.close("all")
+
+
+def test_the_prior_group_follows_the_prior(comparison):
+    """Its draws have the prior's closed-form moments: E[w] = 1/K, median of
+    InverseGamma(a, b), and means | variances ~ N(m0, v / kappa0)."""
+    from scipy import stats
+
+    prior = comparison.prior
+    group = comparison.posterior["prior"]
+    w, m, v = (group[name].values[0] for name in ("weights", "means", "variances"))
+    assert w.shape == (1000, 3) and m.shape == (1000, 3, 2)
+    assert_allclose(w.mean(axis=0), 1 / 3, atol=0.03)
+    ig = stats.invgamma(prior.variance_shape, scale=prior.variance_scale)
+    assert stats.kstest(v.ravel(), ig.cdf).pvalue > 1e-3
+    z = (m - prior.mean_location) / np.sqrt(v / prior.mean_precision)[..., None]
+    assert stats.kstest(z.ravel(), "norm").pvalue > 1e-3
+
+
+def test_feature_names_flow_into_the_tree_and_the_table(sim_data, small_sampler):
+    import pandas as pd
+
+    frame = pd.DataFrame(sim_data, columns=["eruptions", "waiting"])
+    comp = gmm_pp.compare(frame, 3, sampler=small_sampler, seed=3)
+    assert comp.feature_names == ("eruptions", "waiting")
+    assert comp.posterior["posterior"]["feature"].values.tolist() == ["eruptions", "waiting"]
+    params = comp.table().parameter.tolist()
+    assert "mean[0,eruptions]" in params and "mean[2,waiting]" in params
+    assert "mean[0,eruptions]" in comp.diagnostics.per_parameter
+
+
+# -- in a notebook ---------------------------------------------------------------------
+
+
+def test_short_reprs_and_a_rich_display(comparison):
+    for obj in (
+        comparison,
+        comparison.mle,
+        comparison.mle.trace,
+        comparison.diagnostics,
+        comparison.pymc_map,
+    ):
+        assert len(repr(obj)) < 400, repr(obj)
+    html = comparison._repr_html_()
+    assert "<table>" in html and "post_sd" in html and "R-hat max" in html
+    assert html.count("<tr>") == 1 + len(comparison.table())
+    assert "<table>" not in comparison.mle._repr_html_()
+
+
+def test_predict_proba_averages_over_the_posterior(comparison):
+    """The posterior's responsibilities are the mean of every draw's, computed directly."""
+    new = np.array([[-3.0, 0.0], [2.5, 2.0], [0.0, 0.0], [100.0, 100.0]])
+    post = comparison.predict_proba(new)
+    w, m, v = (a.reshape(-1, *a.shape[2:]) for a in comparison.draws())
+    by_draw = [em.e_step(new, em.GMMParams(w[s], m[s], v[s]))[0] for s in range(0, 4000, 97)]
+    sub = em.mean_responsibilities(new, w[::97], m[::97], v[::97])
+    assert_allclose(sub, np.mean(by_draw, axis=0), rtol=1e-12, atol=1e-15)
+    assert_allclose(post.sum(axis=1), 1.0, rtol=1e-12)
+    assert np.array_equal(comparison.predict(new)[:2], post[:2].argmax(axis=1))
+    em_proba = comparison.predict_proba(new, fit="em")
+    assert_allclose(em_proba, em.e_step(new, comparison.mle.params)[0], rtol=1e-14)
+    # the point between the components: EM is sure of one, the posterior a bit less so
+    assert post[2].max() <= em_proba[2].max() + 1e-3
+    with pytest.raises(gmm_pp.errors.InputError, match="fit: expected 'posterior'"):
+        comparison.predict_proba(new, fit="mle")
+    with pytest.raises(gmm_pp.errors.InputError, match="expected 2 features"):
+        comparison.predict_proba(new[:, :1])
