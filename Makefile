@@ -10,15 +10,7 @@ STAMP  := $(VENV)/.installed
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@if [ -x "$(PY)" ] && ! "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
-		echo "$(VENV) uses $$($(PY) --version); gmm-pp needs >= 3.12. Remove $(VENV) and run make again." >&2; exit 1; fi
-	@if [ ! -x "$(PY)" ]; then \
-		py="$$(bash scripts/find-python.sh)" || exit 1; \
-		echo "creating $(VENV) with $$py ($$($$py --version))"; \
-		"$$py" -m venv "$(VENV)"; \
-	fi
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dask]'
+	@bash scripts/install-venv.sh $(VENV)
 	@touch $(STAMP)
 
 demo: $(STAMP)

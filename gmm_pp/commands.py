@@ -19,6 +19,7 @@ from gmm_pp import __version__
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import DEMO_TRUTH, load_data, simulate
 from gmm_pp.errors import GMMError, InputError
+from gmm_pp.progress import LOGGER, show, step
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "run"]
 
@@ -363,19 +364,15 @@ def _cmd_fit(args) -> int:
     sampler = _sampler(args)
     out = Path(args.out)
     with output_folder(out, overwrite=args.overwrite, inputs=inputs) as tmp:
-        _progress(
-            args,
-            f"fitting {X.shape[0]} points, d = {X.shape[1]}, K = {args.components}: "
-            "EM, MAP-EM, PyMC MAP, posterior (the first fit of a shape compiles the model)",
-        )
         from gmm_pp.comparison import compare
         from reports import render_report
 
         comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
-        comparison.write_files(tmp)
-        render_report(comparison, tmp / "report")
+        with step(f"writing the comparison and its report to {out}"):
+            comparison.write_files(tmp)
+            render_report(comparison, tmp / "report")
     print(comparison.summary())
-    _progress(args, f"saved to {out}; report: {out / 'report' / 'index.html'}")
+    _progress(args, f"gmm-pp: saved to {out}; report: {out / 'report' / 'index.html'}")
     return EXIT_OK
 
 
@@ -461,18 +458,14 @@ def _cmd_demo(args) -> int:
         from reports import render_report
 
         X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
-        _progress(args, f"simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
-        _progress(
-            args,
-            "fitting EM, MAP-EM, PyMC MAP and the posterior "
-            "(the first run compiles the PyMC model: up to a minute)",
-        )
+        _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
         comparison = compare(
             X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
         )
         if not args.quiet:
             print(comparison.summary(), file=sys.stderr)
-        render_report(comparison, tmp, title="gmm-pp demo")
+        with step(f"writing the report to {out}"):
+            render_report(comparison, tmp, title="gmm-pp demo")
     print((out / "index.html").resolve())
     return EXIT_OK
 
@@ -570,6 +563,7 @@ def run(argv: Sequence[str] | None) -> int:
     except _UsageError as exc:
         print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    handler = None if getattr(args, "quiet", False) else show()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         try:
@@ -580,6 +574,9 @@ def run(argv: Sequence[str] | None) -> int:
         except GMMError as exc:
             code = EXIT_ERROR
             print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+        finally:
+            if handler is not None:
+                LOGGER.removeHandler(handler)
     for w in caught:
         print(f"gmm-pp: warning: {_one_line(w.message)}", file=sys.stderr)
     return code

@@ -30,6 +30,7 @@ from gmm_pp.errors import ComparisonFormatError, GMMError, InputError, InputType
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
 from gmm_pp.io import output_folder
 from gmm_pp.model import get_model
+from gmm_pp.progress import EVERY, SamplingProgress, step
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
 from gmm_pp.summary import posterior_summary
 
@@ -634,32 +635,48 @@ def compare(
     em_seed, sampler_seed, prior_seed = seq.spawn(3)
     timings: dict[str, float] = {}
 
+    n, d = X.shape
     t = time.perf_counter()
-    mle = em.fit(X, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
-    timings["em"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    map_em = em.fit(X, k, init=mle.params, prior=resolved, tol=em_tol)
-    timings["map_em"] = time.perf_counter() - t
+    with step(f"EM and MAP-EM on {n} points, d = {d}, K = {k}"):
+        mle = em.fit(X, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
+        timings["em"] = time.perf_counter() - t
+        t = time.perf_counter()
+        map_em = em.fit(X, k, init=mle.params, prior=resolved, tol=em_tol)
+        timings["map_em"] = time.perf_counter() - t
 
     t = time.perf_counter()
     mm = get_model(*X.shape, k)
     timings["model"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    mm.nutpie_model()  # the MAP and the sampler share this compiled log-density
+    with step(
+        f"loading the compiled PyMC model for {n} x {d}, K = {k} (compiled on first use: "
+        "up to a minute)"
+    ):
+        mm.nutpie_model()  # the MAP and the sampler share this compiled log-density
     timings["compile"] = time.perf_counter() - t
 
     ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
     starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
-    pymc_map = find_map(mm, X, resolved, starts)
+    with step("PyMC's MAP from the EM estimate"):
+        pymc_map = find_map(mm, X, resolved, starts)
     pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
     timings["map_pymc"] = pymc_map.seconds
 
     t = time.perf_counter()
-    trace, scaling = sample_posterior(
-        mm, X, resolved, map_em.params, sampler, int(sampler_seed.generate_state(1)[0])
-    )
+    watch = SamplingProgress()
+    what = f"sampling the posterior: {sampler.chains} chains x ({sampler.tune} + {sampler.draws})"
+    # On a terminal nutpie draws its own bar; in a log, a line every 10 s says how far.
+    with step(what, status=watch.status, every=None if sampler.progress else EVERY):
+        trace, scaling = sample_posterior(
+            mm,
+            X,
+            resolved,
+            map_em.params,
+            sampler,
+            int(sampler_seed.generate_state(1)[0]),
+            progress=watch,
+        )
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -179,6 +179,8 @@ def sample_posterior(
     start: GMMParams,
     config: SamplerConfig,
     seed: int,
+    *,
+    progress=None,
 ) -> tuple[xr.DataTree, Scaling]:
     """Sample the posterior with nutpie, every chain started at ``start``.
 
@@ -192,6 +194,8 @@ def sample_posterior(
         Where every chain starts (data units), normally the MAP-EM estimate.
     config : SamplerConfig
     seed : int
+    progress : gmm_pp.progress.SamplingProgress, optional
+        Receives nutpie's per-chain progress (draws done) twice a second.
 
     Returns
     -------
@@ -222,6 +226,8 @@ def sample_posterior(
         seed=seed,
         target_accept=config.target_accept,
         progress_bar=config.progress,
+        progress_callback=None if progress is None else progress.callback,
+        progress_rate=500,
         save_warmup=False,
         blocking=False,
     )

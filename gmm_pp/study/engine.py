@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
@@ -122,45 +123,93 @@ def _quiet(name: str):
 
 
 class Progress:
-    """Replications done, failed, rate and ETA, on one line of stderr.
+    """Replications done, failed, rate and time left, on stderr.
 
-    Redrawn in place on a terminal; otherwise a line at most every ``every`` s.
+    A first line at once; then redrawn in place on a terminal, or a line every
+    ``every`` s in a log (also while nothing finishes, so a log shows the study
+    is alive).  The rate and the time left are measured from the first
+    replication finished in this run (the workers' start-up, which loads or
+    compiles the model, is not a replication's cost), and shown only once two
+    have finished.
     """
 
     def __init__(self, total: int, *, enabled: bool = True, every: float = 10.0, stream=None):
         self.total, self.done, self.failed = total, 0, 0
+        self.before = 0  # finished in an earlier run
         self.enabled, self.every = enabled, every
         self.stream = sys.stderr if stream is None else stream
         self.start = self.last = time.perf_counter()
+        self.first: float | None = None  # when this run's first replication finished
+        self.ran = 0
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def begin(self, done_before: int, where: str) -> None:
+        """Say at once what will run, and where; start the log's heartbeat."""
+        self.done = self.before = done_before
+        if not self.enabled:
+            return
+        todo = self.total - done_before
+        self._write(
+            f"study: {todo} of {self.total} replications to run ({done_before} finished "
+            f"before), {where}; the first ones include loading or compiling the model",
+            newline=True,
+        )
+        if not self.tty and todo:
+            self._thread = threading.Thread(target=self._beat, daemon=True, name="study-progress")
+            self._thread.start()
+
+    def end(self) -> None:
+        """Stop the heartbeat."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every / 2):
+            if time.perf_counter() - self.last >= self.every:
+                self._write(self.line(), newline=True)
 
     def line(self) -> str:
         """The progress line."""
-        elapsed = time.perf_counter() - self.start
-        rate = self.done / elapsed if elapsed > 0 else 0.0
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta_text = "--" if eta != eta else _clock(eta)
-        return (
+        now = time.perf_counter()
+        text = (
             f"study: {self.done}/{self.total} replications ({self.failed} failed), "
-            f"{rate * 60:.1f}/min, elapsed {_clock(elapsed)}, ETA {eta_text}"
+            f"elapsed {_clock(now - self.start)}"
         )
+        if self.first is not None and self.ran >= 2 and now > self.first:
+            rate = (self.ran - 1) / (now - self.first)
+            left = (self.total - self.done) / rate
+            text += f", {rate * 60:.1f}/min, about {_clock(left)} left"
+        return text
+
+    def _write(self, text: str, *, newline: bool) -> None:
+        with self._lock:
+            if self.tty and not newline:
+                self.stream.write("\r" + text)
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
+            self.last = time.perf_counter()
 
     def update(self, failed: bool) -> None:
         """Count one finished replication."""
         self.done += 1
+        self.ran += 1
         self.failed += int(failed)
+        if self.first is None:
+            self.first = time.perf_counter()
         if not self.enabled:
             return
         now = time.perf_counter()
         if self.tty:
-            self.stream.write("\r" + self.line())
+            self._write(self.line(), newline=False)
             if self.done == self.total:
-                self.stream.write("\n")
-            self.stream.flush()
+                self._write("", newline=True)
         elif now - self.last >= self.every or self.done == self.total:
-            self.stream.write(self.line() + "\n")
-            self.stream.flush()
-            self.last = now
+            self._write(self.line(), newline=True)
 
 
 def _clock(seconds: float) -> str:

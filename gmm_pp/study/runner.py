@@ -167,7 +167,10 @@ def _run_locked(
     done = store.done(retry_failed=retry_failed)
     todo = [t for t in tasks if t.key not in done]
     bar = Progress(len(tasks), enabled=progress)
-    bar.done = len(tasks) - len(todo)
+    where = "in this process" if engine == "serial" else f"on the {engine} engine"
+    if engine != "serial" and workers:
+        where += f" with {workers} workers"
+    bar.begin(len(tasks) - len(todo), where)
     not_run: list[str] = []
 
     def handle(result: dict) -> None:
@@ -179,10 +182,13 @@ def _run_locked(
         if on_result is not None:
             on_result(result)
 
-    if todo:
-        with executor(engine, workers, address) as pool:
-            for _ in run_tasks(todo, pool, handle, fn):
-                pass
+    try:
+        if todo:
+            with executor(engine, workers, address) as pool:
+                for _ in run_tasks(todo, pool, handle, fn):
+                    pass
+    finally:
+        bar.end()
     parameters, replications = store.write_tables()
     summary = summarise(parameters, replications)
     write_atomic(store.directory / "summary.json", json.dumps(summary, indent=2, default=float))
