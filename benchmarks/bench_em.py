@@ -31,7 +31,7 @@ import sklearn
 from sklearn.mixture import GaussianMixture
 
 import em
-from em import _defaults
+from em import defaults
 
 GRID_N = (1_000, 100_000, 1_000_000)
 GRID_D = (2, 10, 50)
@@ -137,7 +137,7 @@ def main() -> None:
         cases = [(n, d, k) for n in ns for d in GRID_D for k in GRID_K]
     print(
         f"# em vs scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-        f"{platform.processor() or platform.machine()}, em threads = {_defaults.N_THREADS}"
+        f"{platform.processor() or platform.machine()}, em threads = {defaults.N_THREADS}"
     )
     print(
         "| n | d | K | em ms/iter | sklearn ms/iter | speed-up | em peak MiB | "

@@ -31,6 +31,7 @@ from em.exceptions import (
 from em.fit import fit
 from em.init import kmeans, kmeans_plusplus
 from em.params import GMMParams
+from em.prepared import PreparedData, prepare
 from em.prior import GMMPrior
 from em.result import EMResult, EMTrace
 from em.steps import e_step, m_step
@@ -46,6 +47,7 @@ __all__ = [
     "InputError",
     "InputTypeError",
     "NotFittedError",
+    "PreparedData",
     "SphericalGaussianMixture",
     "e_step",
     "fit",
@@ -55,6 +57,7 @@ __all__ = [
     "m_step",
     "mean_responsibilities",
     "pointwise_log_likelihood",
+    "prepare",
     "score_samples",
 ]
 

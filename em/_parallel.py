@@ -12,7 +12,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from em import _defaults
+from em import defaults
 
 __all__ = ["column_blocks", "map_blocks", "sweeping"]
 
@@ -23,7 +23,7 @@ _CONTROLLER = None
 def _pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(_defaults.N_THREADS, thread_name_prefix="em")
+        _POOL = ThreadPoolExecutor(defaults.N_THREADS, thread_name_prefix="em")
         atexit.register(_POOL.shutdown, wait=False)
     return _POOL
 
@@ -33,7 +33,7 @@ def column_blocks(n_rows: int, n_cols: int) -> list[slice]:
 
     The blocks depend on the shape only, never on the number of threads.
     """
-    width = max(256, _defaults.BLOCK_ELEMENTS // max(n_rows, 1))
+    width = max(256, defaults.BLOCK_ELEMENTS // max(n_rows, 1))
     return [slice(a, min(a + width, n_cols)) for a in range(0, n_cols, width)]
 
 
@@ -43,7 +43,7 @@ def map_blocks[T](func: Callable[[int], T], n_blocks: int) -> list[T]:
     The results come in block order whatever the threads, so sums over them are
     the same bit for bit.
     """
-    if n_blocks < 2 or _defaults.N_THREADS == 1:
+    if n_blocks < 2 or defaults.N_THREADS == 1:
         return [func(b) for b in range(n_blocks)]
     return list(_pool().map(func, range(n_blocks)))
 
@@ -52,7 +52,7 @@ def map_blocks[T](func: Callable[[int], T], n_blocks: int) -> list[T]:
 def sweeping(n_blocks: int) -> Iterator[None]:
     """Hold BLAS to one thread while threaded sweeps over ``n_blocks`` run."""
     global _CONTROLLER
-    if n_blocks < 2 or _defaults.N_THREADS == 1:
+    if n_blocks < 2 or defaults.N_THREADS == 1:
         yield
         return
     from threadpoolctl import ThreadpoolController

@@ -14,12 +14,11 @@ import math
 
 import numpy as np
 
-from em._defaults import EXACT_DISTANCE_RATIO, EXP_FLOOR
 from em._parallel import column_blocks, map_blocks
+from em.defaults import EXACT_DISTANCE_RATIO, EXP_FLOOR
+from em.density import LOG_2PI
 
 __all__ = ["Workspace"]
-
-_LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 class Workspace:
@@ -28,7 +27,7 @@ class Workspace:
     Parameters
     ----------
     Za : ndarray of shape (n_samples, n_features + 2)
-        The design ``[z, ||z||^2, 1]`` from :meth:`em._scaling.Scaling.design`.
+        The design ``[z, ||z||^2, 1]`` from :meth:`em.scaling.Scaling.design`.
     n_components : int
     """
 
@@ -118,7 +117,7 @@ class Workspace:
         """
         with np.errstate(divide="ignore"):
             log_w = np.log(weights)
-        const = (log_w - 0.5 * self.n_features * (_LOG_2PI + np.log(variances)))[:, None]
+        const = (log_w - 0.5 * self.n_features * (LOG_2PI + np.log(variances)))[:, None]
         factor = (-0.5 / variances)[:, None]
 
         def block(b: int):

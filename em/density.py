@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from em._validation import check_data
 from em.exceptions import InputError
+from em.validation import check_data
 
 if TYPE_CHECKING:
     from em.params import GMMParams
 
 __all__ = [
+    "LOG_2PI",
     "log_likelihood",
     "mean_responsibilities",
     "pointwise_log_likelihood",
@@ -41,7 +42,8 @@ __all__ = [
     "score_samples",
 ]
 
-_LOG_2PI = math.log(2.0 * math.pi)
+#: log(2 pi), the normal density's constant (the one definition in gmm-pp).
+LOG_2PI = math.log(2.0 * math.pi)
 #: Elements of the (draws, K, rows) blocks the evaluation works through.
 _BLOCK = 1 << 18
 
@@ -87,7 +89,7 @@ def _log_terms(X, w, m, v):
             u *= u
             kernel += u
     with np.errstate(divide="ignore"):
-        const = np.log(w) - 0.5 * d * (_LOG_2PI + np.log(v))
+        const = np.log(w) - 0.5 * d * (LOG_2PI + np.log(v))
     return const[:, :, None] - kernel
 
 

@@ -10,13 +10,14 @@ attributes.  This module is the one part of :mod:`em` that imports scikit-learn
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import validate_data
 
-from em import _defaults
-from em._validation import check_positive_int
+from em import criteria, defaults
 from em.density import responsibilities, score_samples
 from em.exceptions import InputTypeError
 from em.exceptions import NotFittedError as _NotFittedError
@@ -24,6 +25,7 @@ from em.fit import fit
 from em.params import GMMParams
 from em.prior import GMMPrior
 from em.result import EMResult
+from em.validation import check_positive_int
 
 __all__ = ["NotFittedError", "SphericalGaussianMixture"]
 
@@ -99,10 +101,10 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         self,
         n_components: int = 1,
         *,
-        init: str | GMMParams | np.ndarray = _defaults.INIT,
+        init: str | GMMParams | np.ndarray = defaults.INIT,
         n_init: int | None = None,
-        tol: float = _defaults.TOL,
-        max_iter: int = _defaults.MAX_ITER,
+        tol: float = defaults.TOL,
+        max_iter: int = defaults.MAX_ITER,
         prior: GMMPrior | None = None,
         random_state: int | np.random.Generator | None = None,
     ) -> None:
@@ -214,10 +216,10 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         higher is better).
         """
         params, X = self._fitted(X)
-        ll = float(np.sum(score_samples(X, params)))
-        return -2.0 * ll + params.n_parameters * np.log(X.shape[0])
+        ll = math.fsum(score_samples(X, params))
+        return criteria.bic(ll, params.n_parameters, X.shape[0])
 
     def aic(self, X) -> float:
         """Akaike information criterion ``-2 loglik + 2 p`` (lower is better)."""
         params, X = self._fitted(X)
-        return -2.0 * float(np.sum(score_samples(X, params))) + 2.0 * params.n_parameters
+        return criteria.aic(math.fsum(score_samples(X, params)), params.n_parameters)

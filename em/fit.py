@@ -11,24 +11,24 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from em import _defaults
-from em._defaults import COLLAPSE_VARIANCE, EMPTY_COUNT
+from em import defaults
 from em._parallel import sweeping
-from em._scaling import Scaling
-from em._validation import (
-    check_data,
+from em._workspace import Workspace
+from em.defaults import COLLAPSE_VARIANCE, EMPTY_COUNT
+from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, InputError, InputTypeError
+from em.init import kmeans_start, random_start
+from em.params import GMMParams
+from em.prepared import prepare
+from em.prior import GMMPrior, log_prior_terms
+from em.result import EMResult, EMTrace
+from em.scaling import Scaling
+from em.steps import check_resp, m_step_kernel
+from em.validation import (
     check_n_components,
     check_positive_int,
     check_rng,
     check_tol,
 )
-from em._workspace import Workspace
-from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, InputError, InputTypeError
-from em.init import kmeans_start, random_start
-from em.params import GMMParams
-from em.prior import GMMPrior, log_prior_terms
-from em.result import EMResult, EMTrace
-from em.steps import check_resp, m_step_kernel
 
 __all__ = ["choose_best", "fit"]
 
@@ -39,10 +39,10 @@ def fit(
     X,
     n_components: int,
     *,
-    init: str | GMMParams | np.ndarray = _defaults.INIT,
+    init: str | GMMParams | np.ndarray = defaults.INIT,
     n_init: int | None = None,
-    tol: float = _defaults.TOL,
-    max_iter: int = _defaults.MAX_ITER,
+    tol: float = defaults.TOL,
+    max_iter: int = defaults.MAX_ITER,
     prior: GMMPrior | None = None,
     seed: int | np.random.Generator | None = None,
 ) -> EMResult:
@@ -50,9 +50,10 @@ def fit(
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features) or (n_samples,)
+    X : array-like of shape (n_samples, n_features) or (n_samples,), or PreparedData
         Data; a 1-D array is one feature.  It is centred and scaled internally
-        and every result is reported in its own units.
+        (a :class:`~em.prepared.PreparedData` carries that work done once) and
+        every result is reported in its own units.
     n_components : int
         Number of components K, 1 <= K <= n_samples.
     init : {"kmeans++", "random"}, GMMParams or array-like of shape (n_samples, n_components)
@@ -102,7 +103,8 @@ def fit(
     >>> result.converged
     True
     """
-    X = check_data(X)
+    data = prepare(X)
+    X = data.values
     n, d = X.shape
     k = check_n_components(n_components, n)
     tol = check_tol(tol)
@@ -113,7 +115,7 @@ def fit(
             f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, got {init!r}"
         )
     if n_init is None:
-        n_init = 1 if fixed else _defaults.N_INIT
+        n_init = 1 if fixed else defaults.N_INIT
     n_init = check_positive_int(n_init, "n_init")
     if fixed and n_init > 1:
         raise InputError(
@@ -122,11 +124,11 @@ def fit(
         )
     if prior is not None and not isinstance(prior, GMMPrior):
         raise InputTypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
-    scaling = Scaling.from_data(X)
-    resolved = None if prior is None else prior.resolve(X, k)
+    scaling = data.scaling
+    resolved = None if prior is None else prior.resolve(data, k)
     constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
     start = _fixed_start(init, X, k, scaling) if fixed else None
-    Za = scaling.design(X)
+    Za = data.design
     Z = Za[:, :d]
     z_sqnorm = Za[:, d]
     rng = check_rng(seed)

@@ -28,12 +28,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em._defaults import MAX_ITER, TOL
-from em._validation import check_data
+from em.defaults import MAX_ITER, TOL
 from em.density import log_likelihood
 from em.exceptions import InputError
 from em.params import GMMParams
 from em.steps import e_step
+from em.validation import check_data
 
 __all__ = [
     "GradientAscentResult",

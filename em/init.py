@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from em._defaults import KMEANS_MAX_ITER
-from em._scaling import Scaling
-from em._validation import check_data, check_n_components, check_positive_int, check_rng
+from em.defaults import KMEANS_MAX_ITER
 from em.exceptions import InputError
+from em.scaling import Scaling
+from em.validation import check_data, check_n_components, check_positive_int, check_rng
 
 __all__ = ["kmeans", "kmeans_plusplus"]
 

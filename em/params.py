@@ -8,17 +8,11 @@ from typing import Any
 import numpy as np
 
 from em import density
-from em._defaults import WEIGHT_ATOL
-from em._validation import check_positive_int, check_rng
+from em.defaults import WEIGHT_ATOL
 from em.exceptions import InputError, InputTypeError
+from em.validation import check_positive_int, check_rng, frozen_array
 
 __all__ = ["GMMParams"]
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = np.array(a, dtype=np.float64, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 def _as_float_array(value, name: str) -> np.ndarray:
@@ -89,9 +83,9 @@ class GMMParams:
             )
         if (v <= 0).any():
             raise InputError(f"variances: expected values > 0, got {v.tolist()}")
-        object.__setattr__(self, "weights", _frozen(w))
-        object.__setattr__(self, "means", _frozen(m))
-        object.__setattr__(self, "variances", _frozen(v))
+        object.__setattr__(self, "weights", frozen_array(w))
+        object.__setattr__(self, "means", frozen_array(m))
+        object.__setattr__(self, "variances", frozen_array(v))
 
     @property
     def n_components(self) -> int:

@@ -38,32 +38,26 @@ mixture estimation and model-based clustering", Journal of Classification 24,
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from em._scaling import MAX_SCALE, Scaling, check_scale
-from em._validation import check_data, check_positive_int, check_rng
-from em.exceptions import InputError, InputTypeError
+from em.density import LOG_2PI
+from em.exceptions import InputError
 from em.params import GMMParams
+from em.prepared import prepare
+from em.scaling import MAX_SCALE, check_scale
+from em.validation import check_positive_int, check_real, check_rng
 
 __all__ = ["GMMPrior"]
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
 
 def _check_real(value, name: str, *, minimum: float, strict: bool):
+    """:func:`em.validation.check_real`, letting None (fill from the data) through."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputTypeError(f"{name}: expected a real number, got {value!r}")
-    ok = value > minimum if strict else value >= minimum
-    if not (np.isfinite(value) and ok):
-        op = ">" if strict else ">="
-        raise InputError(f"{name}: expected a finite number {op} {minimum}, got {value}")
-    return float(value)
+    return check_real(value, name, minimum=minimum, strict=strict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,7 +117,32 @@ class GMMPrior:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples,)
+        X : array-like of shape (n_samples, n_features) or (n_samples,), or PreparedData
+        n_components : int
+
+        Returns
+        -------
+        GMMPrior
+            A prior with every field set (see :meth:`resolve_at`).
+        """
+        data = prepare(X)
+        n, scale = data.n_samples, data.scaling.scale
+        # R's var(): divisor n - 1 (one row has no variance: prepare refused it above).
+        return self.resolve_at(data.scaling.shift, scale**2 * (n / (n - 1)), n_components)
+
+    def resolve_at(self, location, variance: float, n_components: int) -> GMMPrior:
+        """Fill the fields left as None for data centred at ``location`` with ``variance``.
+
+        The one home of the data-scaled defaults (mclust's ``defaultPrior``):
+        ``m0 = location``, ``a = (d + 2) / 2``, ``b = variance / (2 K^(2/d))``.
+
+        Parameters
+        ----------
+        location : array-like of shape (n_features,)
+            The data's column means.
+        variance : float
+            The data's variance per coordinate, averaged over coordinates (R's
+            ``var``, divisor n - 1, for mclust's defaults).
         n_components : int
 
         Returns
@@ -131,22 +150,19 @@ class GMMPrior:
         GMMPrior
             A prior with every field set.
         """
-        X = check_data(X)
-        d = X.shape[1]
+        location = np.asarray(location, dtype=np.float64).reshape(-1)
+        d = location.shape[0]
         n_components = check_positive_int(n_components, "n_components")
+        variance = check_real(variance, "variance", minimum=0.0, strict=True)
         if self.mean_location is not None and self.mean_location.shape != (d,):
             raise InputError(
                 f"mean_location: expected shape ({d},) to match the data, "
                 f"got {self.mean_location.shape}"
             )
-        scaling = Scaling.from_data(X)
-        m0 = scaling.shift if self.mean_location is None else self.mean_location
+        m0 = location if self.mean_location is None else self.mean_location
         a = (d + 2) / 2 if self.variance_shape is None else self.variance_shape
         if self.variance_scale is None:
-            n = X.shape[0]
-            # R's var(): divisor n - 1 (one row has no variance: Scaling refused it above).
-            s2 = scaling.scale**2 * (n / (n - 1))
-            b = s2 / (2.0 * n_components ** (2.0 / d))
+            b = variance / (2.0 * n_components ** (2.0 / d))
         else:
             b = self.variance_scale
         return replace(self, mean_location=m0, variance_shape=float(a), variance_scale=float(b))
@@ -268,6 +284,6 @@ def log_prior_terms(w, m, v, constants) -> float:
     log_dir = gammaln(k * alpha) - k * gammaln(alpha) + float(xlogy(alpha - 1.0, w).sum())
     log_v = np.log(v)
     sq = np.einsum("kd,kd->k", m - m0, m - m0)
-    log_norm = -0.5 * d * (_LOG_2PI + log_v - np.log(kappa0)) - 0.5 * kappa0 * sq / v
+    log_norm = -0.5 * d * (LOG_2PI + log_v - np.log(kappa0)) - 0.5 * kappa0 * sq / v
     log_ig = a * np.log(b) - gammaln(a) - (a + 1.0) * log_v - b / v
     return float(log_dir + log_norm.sum() + log_ig.sum())

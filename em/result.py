@@ -6,17 +6,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from em import criteria
 from em.exceptions import InputError
 from em.params import GMMParams
 from em.prior import GMMPrior
+from em.validation import frozen_array
 
 __all__ = ["EMResult", "EMTrace"]
-
-
-def _frozen(a) -> np.ndarray:
-    a = np.array(a, copy=True)
-    a.flags.writeable = False
-    return a
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,7 +59,7 @@ class EMTrace:
 
     def __post_init__(self) -> None:
         for name in ("log_likelihood", "objective", "weights", "means", "variances"):
-            object.__setattr__(self, name, _frozen(getattr(self, name)))
+            object.__setattr__(self, name, frozen_array(getattr(self, name), dtype=None))
 
     @property
     def degenerate(self) -> bool:
@@ -245,9 +241,9 @@ class EMResult:
         )
 
     def bic(self) -> float:
-        """``-2 loglik + p log n`` with ``p = K d + 2K - 1`` (lower is better)."""
-        return -2.0 * self.log_likelihood + self.params.n_parameters * np.log(self.n_samples)
+        """``-2 loglik + p log n``, ``p = K d + 2K - 1`` (lower is better; em.criteria)."""
+        return criteria.bic(self.log_likelihood, self.params.n_parameters, self.n_samples)
 
     def aic(self) -> float:
-        """``-2 loglik + 2 p``."""
-        return -2.0 * self.log_likelihood + 2.0 * self.params.n_parameters
+        """``-2 loglik + 2 p``; see :mod:`em.criteria`."""
+        return criteria.aic(self.log_likelihood, self.params.n_parameters)

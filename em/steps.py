@@ -12,13 +12,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from em._scaling import Scaling
-from em._validation import check_data
 from em._workspace import Workspace, exact_components
 from em.density import responsibilities
 from em.exceptions import InputError, InputTypeError
 from em.params import GMMParams
 from em.prior import GMMPrior
+from em.scaling import Scaling
+from em.validation import check_data
 
 __all__ = ["e_step", "m_step"]
 

@@ -115,20 +115,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p_em.add_argument(
         "--n-init",
         type=int,
-        default=em._defaults.N_INIT,
-        help=f"restarts from k-means++ (default {em._defaults.N_INIT})",
+        default=em.defaults.N_INIT,
+        help=f"restarts from k-means++ (default {em.defaults.N_INIT})",
     )
     p_em.add_argument(
         "--max-iter",
         type=int,
-        default=em._defaults.MAX_ITER,
-        help=f"iterations per restart (default {em._defaults.MAX_ITER})",
+        default=em.defaults.MAX_ITER,
+        help=f"iterations per restart (default {em.defaults.MAX_ITER})",
     )
     p_em.add_argument(
         "--tol",
         type=float,
-        default=em._defaults.TOL,
-        help=f"relative tolerance (default {em._defaults.TOL:g})",
+        default=em.defaults.TOL,
+        help=f"relative tolerance (default {em.defaults.TOL:g})",
     )
     p_em.add_argument(
         "--prior",

@@ -21,8 +21,8 @@ import xarray as xr
 
 import em
 from em import EMResult, GMMParams, GMMPrior
-from em._scaling import Scaling
-from em._validation import check_data, check_n_components
+from em.scaling import Scaling
+from em.validation import check_data, check_n_components
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data
 from gmm_pp.diagnostics import Diagnostics, diagnose, flat_params
@@ -618,7 +618,9 @@ def compare(
     >>> comp = gmm_pp.compare(X, 3, seed=0)  # doctest: +SKIP
     >>> print(comp.table())  # doctest: +SKIP
     """
-    X, names = as_data(X, feature_names)
+    values, names = as_data(X, feature_names)
+    data = em.prepare(values, names)  # validated and standardised once, for every fit
+    X = data.values
     k = check_n_components(n_components, X.shape[0])
     sampler = SamplerConfig() if sampler is None else sampler
     if not isinstance(sampler, SamplerConfig):
@@ -630,7 +632,7 @@ def compare(
         )
     if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
         raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
-    resolved = (GMMPrior() if prior is None else prior).resolve(X, k)
+    resolved = (GMMPrior() if prior is None else prior).resolve(data, k)
     seq = np.random.SeedSequence(seed)
     em_seed, sampler_seed, prior_seed = seq.spawn(3)
     timings: dict[str, float] = {}
@@ -638,10 +640,10 @@ def compare(
     n, d = X.shape
     t = time.perf_counter()
     with step(f"EM and MAP-EM on {n} points, d = {d}, K = {k}"):
-        mle = em.fit(X, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
+        mle = em.fit(data, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
         timings["em"] = time.perf_counter() - t
         t = time.perf_counter()
-        map_em = em.fit(X, k, init=mle.params, prior=resolved, tol=em_tol)
+        map_em = em.fit(data, k, init=mle.params, prior=resolved, tol=em_tol)
         timings["map_em"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -659,7 +661,7 @@ def compare(
     ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
     starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
     with step("PyMC's MAP from the EM estimate"):
-        pymc_map = find_map(mm, X, resolved, starts)
+        pymc_map = find_map(mm, data, resolved, starts)
     pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
     timings["map_pymc"] = pymc_map.seconds
 
@@ -670,7 +672,7 @@ def compare(
     with step(what, status=watch.status, every=None if sampler.progress else EVERY):
         trace, scaling = sample_posterior(
             mm,
-            X,
+            data,
             resolved,
             map_em.params,
             sampler,

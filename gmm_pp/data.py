@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from em import GMMParams
-from em._validation import check_data
+from em.validation import check_data
 from gmm_pp.errors import DataError, GMMError, InputError
 
 __all__ = ["DataError", "as_data", "check_feature_names", "load_data", "simulate"]

@@ -17,8 +17,9 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import minimize
 
-from em import GMMParams, GMMPrior, score_samples
-from em._scaling import Scaling
+import em
+from em import GMMParams, GMMPrior
+from em.scaling import Scaling
 from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import SamplingError
 from gmm_pp.model import MixtureModel
@@ -114,7 +115,7 @@ def find_map(
     ----------
     mm : MixtureModel
         The model for ``X``'s shape.
-    X : ndarray of shape (n_samples, n_features)
+    X : PreparedData or ndarray of shape (n_samples, n_features)
     prior : GMMPrior
         Resolved.
     starts : list of GMMParams
@@ -126,7 +127,8 @@ def find_map(
         Warns with MAPWarning when no start reached a valid optimum.
     """
     t0 = time.perf_counter()
-    values, scaling = mm.prepare(X, prior)
+    data = em.prepare(X)
+    values, scaling = mm.prepare(data, prior)
     f_loss = mm.map_loss(values)
     best: tuple[float, GMMParams, bool, str] | None = None
     for start in starts:
@@ -141,7 +143,7 @@ def find_map(
             success = False
             message = "stopped where component means coincide (a saddle of the mixture)"
         params = mm.params_from_scaled(point, scaling)
-        objective = float(np.sum(score_samples(X, params)) + prior.log_prob(params))
+        objective = em.log_likelihood(data.values, params) + prior.log_prob(params)
         candidate = (objective, params, success, message)
         if best is None or (success, objective) > (best[2], best[0]):
             best = candidate
@@ -187,7 +189,7 @@ def sample_posterior(
     Parameters
     ----------
     mm : MixtureModel
-    X : ndarray of shape (n_samples, n_features)
+    X : PreparedData or ndarray of shape (n_samples, n_features)
     prior : GMMPrior
         Resolved.
     start : GMMParams

@@ -22,8 +22,10 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+import em
 from em import GMMParams, GMMPrior
-from em._scaling import Scaling
+from em.density import LOG_2PI
+from em.scaling import Scaling
 from gmm_pp.compiled import CachedPyMCModel, compile_model
 
 __all__ = ["MixtureModel", "get_model", "log_jacobian"]
@@ -31,14 +33,12 @@ __all__ = ["MixtureModel", "get_model", "log_jacobian"]
 #: The unconstrained (value) variables of the model, as PyMC names them.
 _FREE = ("weights_simplex__", "variances_log__", "means")
 
-_LOG_2PI = float(np.log(2.0 * np.pi))
-
 
 def _mixture_logp(value, weights, means, variances):
     """Per-point log-density of the mixture, shape (n,)."""
     d = pt.cast(value.shape[-1], "float64")
     sq = pt.sum((value[..., :, None, :] - means[..., None, :, :]) ** 2, axis=-1)
-    comp = pt.log(weights)[..., None, :] - 0.5 * d * (_LOG_2PI + pt.log(variances)[..., None, :])
+    comp = pt.log(weights)[..., None, :] - 0.5 * d * (LOG_2PI + pt.log(variances)[..., None, :])
     comp = comp - 0.5 * sq / variances[..., None, :]
     return pm.math.logsumexp(comp, axis=-1, keepdims=False)
 
@@ -153,8 +153,15 @@ class MixtureModel:
     def __post_init__(self) -> None:
         self.model = build_model(self.n_samples, self.n_features, self.n_components)
 
-    def prepare(self, X: np.ndarray, prior: GMMPrior) -> tuple[dict, Scaling]:
-        """Standardise ``X`` and scale the (resolved) prior.
+    def prepare(self, data, prior: GMMPrior) -> tuple[dict, Scaling]:
+        """The ``pm.Data`` values: the standardised data and the prior's scaled constants.
+
+        Parameters
+        ----------
+        data : PreparedData or array-like of shape (n_samples, n_features)
+            Standardised once by :func:`em.prepare` (an array is prepared here).
+        prior : GMMPrior
+            Resolved.
 
         Returns
         -------
@@ -162,10 +169,11 @@ class MixtureModel:
             ``pm.Data`` values: the scaled data and prior constants.
         scaling : Scaling
         """
-        scaling = Scaling.from_data(X)
+        data = em.prepare(data)
+        scaling = data.scaling
         alpha, m0, kappa0, a, b = prior.scaled(scaling.shift, scaling.scale)
         constants = (np.full(self.n_components, alpha), m0, kappa0, a, b)
-        return data_values(scaling.data(X), constants), scaling
+        return data_values(data.standardised, constants), scaling
 
     def set_data(self, values: dict) -> None:
         """Set every ``pm.Data`` of the model (no recompilation)."""

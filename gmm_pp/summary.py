@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from em._scaling import Scaling
+from em.scaling import Scaling
 from gmm_pp.diagnostics import flat_index, flat_params
 
 __all__ = ["format_number", "formatted_table", "interval_columns", "posterior_summary"]

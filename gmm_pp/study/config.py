@@ -41,21 +41,14 @@ class StudyConfigError(InputError):
 
 
 def unit_prior(n_features: int, n_components: int, **overrides) -> GMMPrior:
-    """The package's default prior as it resolves for data of unit scale, centred at 0.
+    """The package's default prior as it resolves for data centred at 0 with unit variance.
 
     A fixed prior (it does not depend on the data), as simulation-based
-    calibration needs: alpha = 1, m0 = 0, kappa0 = 0.01, a = (d + 2) / 2,
-    b = 1 / (2 K^(2/d)).  Keyword arguments override any field.
+    calibration needs; its values come from :meth:`em.GMMPrior.resolve_at`, the
+    one home of the defaults: alpha = 1, m0 = 0, kappa0 = 0.01, a = (d + 2) / 2,
+    b = 1 / (2 K^(2/d)).  Keyword arguments set any field.
     """
-    values = {
-        "weight_concentration": 1.0,
-        "mean_location": np.zeros(n_features),
-        "mean_precision": 0.01,
-        "variance_shape": (n_features + 2) / 2,
-        "variance_scale": 1.0 / (2.0 * n_components ** (2.0 / n_features)),
-    }
-    values.update(overrides)
-    return GMMPrior(**values)
+    return GMMPrior(**overrides).resolve_at(np.zeros(n_features), 1.0, n_components)
 
 
 @dataclass(frozen=True)

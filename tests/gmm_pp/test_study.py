@@ -54,7 +54,7 @@ def test_example_config_loads_and_expands_its_grid():
         ({"prior": 3}, r"'prior': expected a table of prior fields, got 3"),
         (
             {"truth": "prior", "prior": {"mean_location": [0.0, 0.0, 0.0]}},
-            r"\(fixed\): prior: 'mean_location' has 3 values, expected d = 2",
+            r"\(fixed\): prior: mean_location: expected shape \(2,\) .* got \(3,\)",
         ),
         (
             {"prior": {"mean_location": [0.0]}},

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from em._scaling import Scaling
+from em.scaling import Scaling
 from gmm_pp.summary import format_number, posterior_summary
 
 

@@ -14,6 +14,8 @@ from em.exceptions import InputError, InputTypeError
 
 __all__ = [
     "check_data",
+    "check_real",
+    "frozen_array",
     "check_n_components",
     "check_positive_int",
     "check_rng",
@@ -85,6 +87,47 @@ def check_data(X, *, name: str = "X", min_samples: int = 1) -> np.ndarray:
             "remove or impute those rows first"
         )
     return arr
+
+
+def frozen_array(a, dtype=np.float64) -> np.ndarray:
+    """A read-only copy of ``a`` (the arrays of gmm-pp's immutable records)."""
+    out = np.array(a, dtype=dtype, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def check_real(
+    value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+    strict: bool = False,
+) -> float:  # fmt: skip
+    """Return ``value`` as a finite float within the bounds, or raise naming ``name``.
+
+    Parameters
+    ----------
+    value : real number
+    name : str
+    minimum, maximum : float, optional
+        Bounds, inclusive unless ``strict``.
+    strict : bool
+        Exclusive bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InputTypeError(f"{name}: expected a real number, got {value!r}")
+    value = float(value)
+    low_ok = minimum is None or (value > minimum if strict else value >= minimum)
+    high_ok = maximum is None or (value < maximum if strict else value <= maximum)
+    if not (np.isfinite(value) and low_ok and high_ok):
+        if minimum is not None and maximum is not None:
+            brackets = "()" if strict else "[]"
+            want = f"a number in {brackets[0]}{minimum:g}, {maximum:g}{brackets[1]}"
+        elif minimum is not None:
+            want = f"a finite number {'>' if strict else '>='} {minimum:g}"
+        elif maximum is not None:
+            want = f"a finite number {'<' if strict else '<='} {maximum:g}"
+        else:
+            want = "a finite number"
+        raise InputError(f"{name}: expected {want}, got {value!r}")
+    return value
 
 
 def check_positive_int(value, name: str, *, minimum: int = 1) -> int:

@@ -1,4 +1,4 @@
-"""Internal centring and scaling, so data far from unit scale fit exactly.
+"""Centring and scaling, so data far from unit scale fit exactly.
 
 EM is equivariant under ``x -> c + s x`` (one scalar ``s`` keeps the covariance
 spherical), so the engine works on ``z = (x - c) / s`` with ``c`` the column
