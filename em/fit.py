@@ -16,7 +16,7 @@ from em._parallel import sweeping
 from em._workspace import Workspace
 from em.defaults import COLLAPSE_VARIANCE, EMPTY_COUNT
 from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, InputError, InputTypeError
-from em.init import kmeans_start, random_start
+from em.init import ParamsStart, RespStart, kmeans_start, random_start
 from em.params import GMMParams
 from em.prepared import prepare
 from em.prior import GMMPrior, log_prior_terms
@@ -138,9 +138,9 @@ def fit(
         if fixed:
             label, begin = "given", start
         elif init == "kmeans++":
-            label, begin = init, ("params", *kmeans_start(Z, z_sqnorm, k, rng))
+            label, begin = init, kmeans_start(Z, z_sqnorm, k, rng)
         else:
-            label, begin = init, ("params", *random_start(Z, k, rng))
+            label, begin = init, random_start(Z, k, rng)
         runs.append(_run(ws, begin, constants, tol, max_iter, scaling, label))
     offset = _units_offset(scaling, n, d, k, prior is not None)
     result = EMResult(tuple(runs), choose_best(runs, offset), tol, max_iter, resolved, n, d)
@@ -176,9 +176,9 @@ def _fixed_start(init, X, k, scaling):
                 f"init: expected parameters with {k} components and {d} features, "
                 f"got {init.n_components} and {init.n_features}"
             )
-        return ("params", *scaling.to_scaled(init.weights, init.means, init.variances))
+        return ParamsStart(*scaling.to_scaled(init.weights, init.means, init.variances))
     if isinstance(init, (np.ndarray, Sequence)):
-        return ("resp", check_resp(init, n, k))
+        return RespStart(check_resp(init, n, k))
     raise InputError(
         f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix "
         f"of shape ({n}, {k}), got {init!r}"
@@ -222,15 +222,15 @@ def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTr
         return ll + log_prior_terms(w, m, v, constants) - prior_jac
 
     with sweeping(len(ws.slices)):
-        if start[0] == "resp":
-            ws.set_resp(start[1])
+        if isinstance(start, RespStart):
+            ws.set_resp(start.resp)
             step = m_step_kernel(ws, constants)
             bad, why = _degeneracy(step.counts, step.variances)
             if bad:
                 raise InputError(f"init: the responsibilities give an unusable start: {why}")
             w, m, v = step.weights, step.means, step.variances
         else:
-            _, w, m, v = start
+            w, m, v = start
             ws.distances(m, v)
         history = [(w, m, v)]
         ll, moments = ws.responsibilities(w, v)
@@ -257,9 +257,9 @@ def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTr
             if objs[-1] - objs[-2] <= tol * abs(objs[-1] + offset):
                 stop = "tol"
                 break
-    weights = np.array([h[0] for h in history])
-    means = np.array([h[1] for h in history]) * scaling.scale + scaling.shift
-    variances = (np.sqrt(np.array([h[2] for h in history])) * scaling.scale) ** 2
+    weights, means, variances = scaling.from_scaled(
+        *(np.array([h[i] for h in history]) for i in range(3))
+    )
     return EMTrace(
         params=GMMParams(weights[-1], means[-1], variances[-1]),
         log_likelihood=np.array(lls),

@@ -6,6 +6,8 @@ shares) and the data's global variance initialises every ``sigma_k^2``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from em.defaults import KMEANS_MAX_ITER
@@ -13,7 +15,28 @@ from em.exceptions import InputError
 from em.scaling import Scaling
 from em.validation import check_data, check_n_components, check_positive_int, check_rng
 
-__all__ = ["kmeans", "kmeans_plusplus"]
+__all__ = ["ParamsStart", "RespStart", "kmeans", "kmeans_plusplus"]
+
+
+class ParamsStart(NamedTuple):
+    """EM starts from parameters, in standardised units.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (K,)
+    means : ndarray of shape (K, d)
+    variances : ndarray of shape (K,)
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    variances: np.ndarray
+
+
+class RespStart(NamedTuple):
+    """EM starts with an M-step from responsibilities, shape (n_samples, K)."""
+
+    resp: np.ndarray
 
 
 def _sq_dist_to(Z: np.ndarray, z_sqnorm: np.ndarray, center: np.ndarray) -> np.ndarray:
@@ -74,19 +97,21 @@ def _sum_by_label(Z, labels, out):
         out[:, j] = np.bincount(labels, weights=Z[:, j], minlength=out.shape[0])
 
 
-def kmeans_start(Z, z_sqnorm, n_components: int, rng, max_iter: int = KMEANS_MAX_ITER):
-    """k-means++ then Lloyd: (weights, means, variances) in scaled units."""
+def kmeans_start(
+    Z, z_sqnorm, n_components: int, rng, max_iter: int = KMEANS_MAX_ITER
+) -> ParamsStart:
+    """k-means++ then Lloyd: weights, means, variances in scaled units."""
     idx = kmeans_plusplus_indices(Z, z_sqnorm, n_components, rng)
     centers, labels = lloyd(Z, z_sqnorm, Z[idx], max_iter)
     weights = np.bincount(labels, minlength=n_components) / Z.shape[0]
-    return weights, centers, _global_variance(Z, n_components)
+    return ParamsStart(weights, centers, _global_variance(Z, n_components))
 
 
-def random_start(Z, n_components: int, rng):
-    """K distinct random rows as means, equal weights: (weights, means, variances)."""
+def random_start(Z, n_components: int, rng) -> ParamsStart:
+    """K distinct random rows as means, equal weights (scaled units)."""
     idx = rng.choice(Z.shape[0], size=n_components, replace=False)
     weights = np.full(n_components, 1.0 / n_components)
-    return weights, Z[idx].copy(), _global_variance(Z, n_components)
+    return ParamsStart(weights, Z[idx].copy(), _global_variance(Z, n_components))
 
 
 def _global_variance(Z, n_components):

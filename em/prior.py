@@ -39,6 +39,7 @@ mixture estimation and model-based clustering", Journal of Classification 24,
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy.special import gammaln, xlogy
@@ -50,7 +51,29 @@ from em.prepared import prepare
 from em.scaling import MAX_SCALE, check_scale
 from em.validation import check_positive_int, check_real, check_rng
 
-__all__ = ["GMMPrior"]
+__all__ = ["GMMPrior", "ScaledPrior"]
+
+
+class ScaledPrior(NamedTuple):
+    """The prior's constants in standardised units ``z = (x - shift) / scale``.
+
+    Attributes
+    ----------
+    alpha : float
+        Dirichlet concentration.
+    m0 : ndarray of shape (n_features,)
+    kappa0 : float
+    a : float
+        Inverse-gamma shape.
+    b : float
+        Inverse-gamma scale, in squared standardised units.
+    """
+
+    alpha: float
+    m0: np.ndarray
+    kappa0: float
+    a: float
+    b: float
 
 
 def _check_real(value, name: str, *, minimum: float, strict: bool):
@@ -228,12 +251,12 @@ class GMMPrior:
             )
         return log_prior_terms(w, m, v, self.scaled(0.0, 1.0))
 
-    def scaled(self, shift, scale: float) -> tuple[float, np.ndarray, float, float, float]:
+    def scaled(self, shift, scale: float) -> ScaledPrior:
         """The prior's constants for data ``z = (x - shift) / scale``.
 
         Returns
         -------
-        (alpha, m0, kappa0, a, b) in scaled units.
+        ScaledPrior
 
         Raises
         ------
@@ -254,7 +277,9 @@ class GMMPrior:
             )
         check_scale(float(np.sqrt(self.variance_scale)), "variance_scale: its square root")
         b = self.variance_scale / scale**2
-        return (self.weight_concentration, m0, self.mean_precision, self.variance_shape, b)
+        return ScaledPrior(
+            self.weight_concentration, m0, self.mean_precision, self.variance_shape, b
+        )
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""

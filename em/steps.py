@@ -42,7 +42,8 @@ def m_step_kernel(ws: Workspace, prior, moments=None) -> MStepResult:
     ----------
     ws : Workspace
         Holding the responsibilities.
-    prior : tuple (alpha, m0, kappa0, a, b) in scaled units, or None for the MLE
+    prior : ScaledPrior or None
+        The prior's constants in scaled units, or None for the MLE.
     moments : ndarray of shape (n_components, n_features + 2), optional
         ``R @ Za`` if the E-step's sweep computed it already.
 

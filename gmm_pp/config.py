@@ -5,17 +5,11 @@ Prior settings live apart, in :class:`em.GMMPrior`.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import asdict, dataclass
 
-from gmm_pp.errors import InputError
+from em.validation import check_positive_int, check_real
 
 __all__ = ["SamplerConfig"]
-
-
-def _check_int(value, name: str, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InputError(f"{name}: expected an integer >= {minimum}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -45,14 +39,12 @@ class SamplerConfig:
     progress: bool = False
 
     def __post_init__(self) -> None:
-        _check_int(self.draws, "draws", 1)
-        _check_int(self.tune, "tune", 0)
-        _check_int(self.chains, "chains", 1)
+        check_positive_int(self.draws, "draws", minimum=1)
+        check_positive_int(self.tune, "tune", minimum=0)
+        check_positive_int(self.chains, "chains", minimum=1)
         if self.cores is not None:
-            _check_int(self.cores, "cores", 1)
-        ta = self.target_accept
-        if isinstance(ta, bool) or not isinstance(ta, numbers.Real) or not 0.0 < ta < 1.0:
-            raise InputError(f"target_accept: expected a number in (0, 1), got {ta!r}")
+            check_positive_int(self.cores, "cores", minimum=1)
+        check_real(self.target_accept, "target_accept", minimum=0.0, maximum=1.0, strict=True)
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""

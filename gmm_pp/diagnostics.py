@@ -2,7 +2,8 @@
 
 R-hat (rank-normalised split), bulk and tail ESS (ArviZ's array functions),
 divergences, and the share of draws relabelled, with a warning that says what
-to do when R-hat > 1.01, ESS per chain < 100 or any transition diverged.
+to do when R-hat > RHAT_MAX (1.01), ESS per chain < ESS_PER_CHAIN_MIN (100) or any
+transition diverged.
 """
 
 from __future__ import annotations
@@ -12,8 +13,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-__all__ = ["Diagnostics", "SamplingWarning", "diagnose", "flat_index", "flat_params"]
+__all__ = [
+    "ESS_PER_CHAIN_MIN",
+    "RHAT_MAX",
+    "Diagnostics",
+    "SamplingWarning",
+    "diagnose",
+    "flat_index",
+    "flat_params",
+]
 
+#: The thresholds of the sampler's warnings (and of every figure and caption that shows them).
 RHAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
 

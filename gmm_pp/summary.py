@@ -14,19 +14,29 @@ import numpy as np
 from em.scaling import Scaling
 from gmm_pp.diagnostics import flat_index, flat_params
 
-__all__ = ["format_number", "formatted_table", "interval_columns", "posterior_summary"]
+__all__ = [
+    "format_number",
+    "formatted_table",
+    "interval_columns",
+    "posterior_summary",
+    "thin_indices",
+]
+
+
+def thin_indices(n_total: int, n_keep: int) -> np.ndarray:
+    """``min(n_total, n_keep)`` indices spread evenly over ``range(n_total)``, shape (m,).
+
+    The one way draws are thinned: for SBC ranks, posterior clouds and averages.
+    """
+    if n_keep >= n_total:
+        return np.arange(n_total)
+    return np.linspace(0, n_total - 1, n_keep).round().astype(int)
 
 
 def interval_columns(level: float) -> tuple[str, str]:
     """Column names of a central interval: ``(f"eti{p}_lower", f"eti{p}_upper")``."""
     p = round(100 * level)
     return f"eti{p}_lower", f"eti{p}_upper"
-
-
-def _to_scaled(weights, means, variances, scaling: Scaling):
-    m = (np.asarray(means) - scaling.shift) / scaling.scale
-    v = np.asarray(variances) / scaling.scale / scaling.scale
-    return np.asarray(weights), m, v
 
 
 def _to_data(kind: str, value: float, coordinate: int, scaling: Scaling, *, spread: bool) -> float:
@@ -69,7 +79,7 @@ def posterior_summary(
         ``{name: {"mean", "sd", "eti94_lower", "eti94_upper", ...}}`` in the data's
         units, names as :func:`gmm_pp.diagnostics.flat_params` gives them.
     """
-    scaled = flat_params(*_to_scaled(weights, means, variances, scaling), feature_names)
+    scaled = flat_params(*scaling.to_scaled(weights, means, variances), feature_names)
     k, d = np.shape(means)[-2:]
     out: dict[str, dict[str, float]] = {}
     for (name, draws), (kind, _, coordinate) in zip(scaled.items(), flat_index(k, d), strict=True):

@@ -14,6 +14,7 @@ import numpy as np
 
 import em
 from gmm_pp.diagnostics import flat_params
+from gmm_pp.summary import thin_indices
 
 __all__ = ["FigureData", "figure_data"]
 
@@ -74,10 +75,6 @@ def _fits(comparison) -> dict[str, em.GMMParams]:
     return fits
 
 
-def _thin(n_total: int, n_keep: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n_total - 1, min(n_total, n_keep)).astype(int))
-
-
 def figure_data(comparison) -> FigureData:
     """Compute everything the report draws.
 
@@ -97,7 +94,7 @@ def figure_data(comparison) -> FigureData:
     w, m, v = comparison.draws()
     chains, draws, k = w.shape
     flat_w, flat_m, flat_v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
-    cloud = _thin(flat_w.shape[0], _MAX_CLOUD)
+    cloud = thin_indices(flat_w.shape[0], _MAX_CLOUD)
     labels = list(comparison.feature_labels)
     out: dict[str, Any] = {
         "n_samples": n,
@@ -145,27 +142,20 @@ def figure_data(comparison) -> FigureData:
     params = []
     flat_draws = flat_params(w, m, v, comparison.feature_names)
     for row, draws in zip(table.itertuples(index=False), flat_draws.values(), strict=True):
-        name = row.parameter
-        draws_1d = np.asarray(draws).reshape(-1)
-        if name.startswith("variance"):
-            name = name.replace("variance", "sd")
-            draws_1d = np.sqrt(draws_1d)
-            conv = np.sqrt
-        else:
-            conv = float
-        counts, edges = np.histogram(draws_1d, bins=_BINS, density=True)
+        # The panel of each parameter as the table names it, with the table's numbers.
+        counts, edges = np.histogram(np.asarray(draws).reshape(-1), bins=_BINS, density=True)
         params.append(
             {
-                "name": name,
+                "name": row.parameter,
                 "density": counts,
                 "edges": edges,
-                "em": conv(row.em),
-                "map_em": conv(row.map_em),
-                "map_pymc": conv(row.map_pymc),
-                "post_mean": float(np.mean(draws_1d)),
-                "lower": float(np.quantile(draws_1d, 0.03)),
-                "upper": float(np.quantile(draws_1d, 0.97)),
-                "truth": None if np.isnan(row.truth) else conv(row.truth),
+                "em": float(row.em),
+                "map_em": float(row.map_em),
+                "map_pymc": float(row.map_pymc),
+                "post_mean": float(row.post_mean),
+                "lower": float(row.eti94_lower),
+                "upper": float(row.eti94_upper),
+                "truth": None if np.isnan(row.truth) else float(row.truth),
             }
         )
     out["parameters"] = params
@@ -173,11 +163,8 @@ def figure_data(comparison) -> FigureData:
     out["trajectory"] = np.stack([project(mu) for mu in comparison.mle.trace.means])
     # Assignments: EM responsibilities and posterior-averaged ones.
     resp_em, _ = em.e_step(X, comparison.mle.params)
-    chosen = _thin(flat_w.shape[0], _MAX_ASSIGN_DRAWS)
-    resp_post = np.zeros_like(resp_em)
-    for s in chosen:
-        resp_post += em.e_step(X, em.GMMParams(flat_w[s], flat_m[s], flat_v[s]))[0]
-    resp_post /= len(chosen)
+    chosen = thin_indices(flat_w.shape[0], _MAX_ASSIGN_DRAWS)
+    resp_post = em.mean_responsibilities(X, flat_w[chosen], flat_m[chosen], flat_v[chosen])
     out["assignments"] = {
         "EM": {"label": resp_em.argmax(axis=1), "uncertainty": 1 - resp_em.max(axis=1)},
         "posterior": {"label": resp_post.argmax(axis=1), "uncertainty": 1 - resp_post.max(axis=1)},

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reports.style import ESS_PER_CHAIN_MIN, RHAT_MAX
+
 __all__ = ["render_page", "render_report", "save_figure", "write_report"]
 
 CAPTIONS = {
@@ -45,8 +47,9 @@ CAPTIONS = {
     ),
     "diagnostics": (
         "Sampler diagnostics",
-        "R-hat near 1 (below 1.01) means the chains agree; the effective sample size counts "
-        "independent draws (at least 100 per chain is wanted). Divergences, the share of "
+        f"R-hat near 1 (below {RHAT_MAX}) means the chains agree; the effective sample size "
+        f"counts independent draws (at least {ESS_PER_CHAIN_MIN} per chain is wanted). "
+        "Divergences, the share of "
         "draws relabelled to EM's labels, and each step's wall time.",
     ),
 }

@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from reports.style import COLORS
+
 __all__ = [
     "plot_bayes_vs_n",
     "plot_course_example",
@@ -44,12 +46,12 @@ def plot_course_example(data: dict, axes=None):
     fig, axes = _axes(2, axes)
     ax = axes[0]
     ax.plot(data["grid"], data["density_start"], ls="--", color="grey", label="start")
-    ax.plot(data["grid"], data["density_end"], color="tab:blue", label="EM's estimate")
+    ax.plot(data["grid"], data["density_end"], color=COLORS["EM (MLE)"], label="EM's estimate")
     ax.plot(data["points"], np.zeros(len(data["points"])), "k|", ms=20, mew=2, label="points")
     ax.set(xlabel="x", ylabel="mixture density")
     ax.legend()
     ll = data["loglik"]
-    axes[1].plot(np.arange(len(ll)), ll, marker="o", color="tab:blue")
+    axes[1].plot(np.arange(len(ll)), ll, marker="o", color=COLORS["EM (MLE)"])
     axes[1].set(xlabel="iteration", ylabel="log-likelihood", title="EM never goes down")
     return fig, axes
 
@@ -60,7 +62,7 @@ def plot_mean_paths(data: dict, ax=None):
     axis = np.asarray(data["axis"])
     Z = np.asarray(data["loglik"])
     ax.contour(axis, axis, Z, levels=data["levels"], cmap="Greys", linewidths=0.7)
-    for (label, path), colour in zip(data["paths"].items(), ("tab:blue", "tab:orange"),
+    for (label, path), colour in zip(data["paths"].items(), (COLORS["EM (MLE)"], COLORS["MAP-EM"]),
                                      strict=False):  # fmt: skip
         path = np.asarray(path)
         ax.plot(path[:, 0], path[:, 1], marker=".", ms=4, lw=1, color=colour, label=label)
@@ -76,7 +78,7 @@ def plot_endpoints(data: dict, axes=None):
     fig, axes = _axes(2, axes, width=5.5)
     ends = data["endpoints"]
     labels = [f"#{i + 1}" for i in range(len(ends))]
-    axes[0].bar(labels, [e["share"] for e in ends], color="tab:blue")
+    axes[0].bar(labels, [e["share"] for e in ends], color=COLORS["EM (MLE)"])
     for i, e in enumerate(ends):
         axes[0].annotate(f"{e['loglik']:.1f}", (i, e["share"]), ha="center", va="bottom")
     axes[0].set(xlabel="distinct end point (label: its log-likelihood)",
@@ -89,10 +91,10 @@ def plot_endpoints(data: dict, axes=None):
         ax.scatter(m[:, 0], m[:, 1], marker="o", s=70, facecolors="none",
                    edgecolors=f"C{i}", lw=1.5, label=f"EM end point #{i + 1}")  # fmt: skip
     m = np.asarray(data["map_means"])
-    ax.scatter(m[:, 0], m[:, 1], marker="x", s=80, color="k", label="PyMC MAP")
+    ax.scatter(m[:, 0], m[:, 1], marker="x", s=80, color=COLORS["PyMC MAP"], label="PyMC MAP")
     for c, cm in enumerate(data["chain_means"]):
         cm = np.asarray(cm)
-        ax.scatter(cm[:, 0], cm[:, 1], marker="+", s=80, color="tab:red",
+        ax.scatter(cm[:, 0], cm[:, 1], marker="+", s=80, color=COLORS["posterior"],
                    label="posterior mean, per chain" if c == 0 else None)  # fmt: skip
     ax.set(xlabel="x1", ylabel="x2", title="Component means")
     ax.legend(fontsize="x-small")
@@ -105,15 +107,15 @@ def plot_bayes_vs_n(data: dict, axes=None):
     ns = np.asarray(data["n"])
     ax = axes[0]
     ax.axhline(data["truth"], color="k", ls=":", label="truth")
-    ax.fill_between(ns, data["lo"], data["hi"], color="tab:red", alpha=0.2,
+    ax.fill_between(ns, data["lo"], data["hi"], color=COLORS["posterior"], alpha=0.2,
                     label="posterior 94% interval")  # fmt: skip
-    ax.plot(ns, data["post_mean"], color="tab:red", marker="o", label="posterior mean")
-    ax.plot(ns, data["mle"], color="tab:blue", marker="s", ls="--", label="EM (MLE)")
-    ax.plot(ns, data["map"], color="tab:orange", marker="^", ls="--", label="MAP")
+    ax.plot(ns, data["post_mean"], color=COLORS["posterior"], marker="o", label="posterior mean")
+    ax.plot(ns, data["mle"], color=COLORS["EM (MLE)"], marker="s", ls="--", label="EM (MLE)")
+    ax.plot(ns, data["map"], color=COLORS["MAP-EM"], marker="^", ls="--", label="MAP")
     ax.set(xscale="log", xlabel="n (points)", ylabel=data["parameter"], title=data["parameter"])
     ax.legend(fontsize="small")
     ax = axes[1]
-    ax.plot(ns, data["gap"], marker="o", color="tab:red", label="EM maximum - mean draw")
+    ax.plot(ns, data["gap"], marker="o", color=COLORS["posterior"], label="EM maximum - mean draw")
     ax.axhline(data["half_params"], color="k", ls="--", label="half the number of parameters")
     ax.set(xscale="log", xlabel="n (points)", ylabel="log-likelihood gap",
            title="Draws sit below the maximum")  # fmt: skip
@@ -125,8 +127,8 @@ def plot_degeneracy(data: dict, axes=None):
     """The log-likelihood as one component shrinks onto a point; collapse shares per fit."""
     fig, axes = _axes(2, axes, width=5.5)
     ax = axes[0]
-    ax.plot(data["sigma"], data["loglik"], color="tab:blue", label="log-likelihood")
-    ax.plot(data["sigma"], data["log_posterior"], color="tab:red",
+    ax.plot(data["sigma"], data["loglik"], color=COLORS["EM (MLE)"], label="log-likelihood")
+    ax.plot(data["sigma"], data["log_posterior"], color=COLORS["posterior"],
             label="log-likelihood + log prior")  # fmt: skip
     ax.set(xscale="log", xlabel="sd of the component on one point",
            ylabel="value (up to a constant)")  # fmt: skip
@@ -134,7 +136,7 @@ def plot_degeneracy(data: dict, axes=None):
     ax.legend(fontsize="small")
     ax = axes[1]
     names = list(data["smallest_sd"])
-    ax.bar(names, [data["smallest_sd"][k] for k in names], color=["tab:blue", "tab:orange",
-           "tab:red"][: len(names)])  # fmt: skip
+    palette = [COLORS["EM (MLE)"], COLORS["MAP-EM"], COLORS["posterior"]]
+    ax.bar(names, [data["smallest_sd"][k] for k in names], color=palette[: len(names)])
     ax.set(yscale="log", ylabel="smallest component sd", title="Where each fit ends")
     return fig, axes

@@ -14,8 +14,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from reports.style import COLORS, ESS_PER_CHAIN_MIN, LINESTYLES, RHAT_MAX, THRESHOLD
+
 __all__ = [
-    "COLORS",
     "plot_assignments",
     "plot_data_and_fits",
     "plot_diagnostics",
@@ -23,16 +24,6 @@ __all__ = [
     "plot_loglik_traces",
     "plot_parameters",
 ]
-
-#: One colour per fit, the same in every figure.
-COLORS = {
-    "EM (MLE)": "#1f77b4",
-    "MAP-EM": "#ff7f0e",
-    "PyMC MAP": "#2ca02c",
-    "posterior mean": "#d62728",
-    "truth": "#000000",
-}
-_STYLES = {"PyMC MAP": ":", "truth": "--"}
 
 
 def _data(source):
@@ -82,7 +73,7 @@ def plot_data_and_fits(fd, *, ax=None):
                 fd["density_grid"],
                 dens,
                 color=COLORS[name],
-                linestyle=_STYLES.get(name, "-"),
+                linestyle=LINESTYLES[name],
                 label=name,
             )
         ax.set_xlabel(fd["feature_labels"][0])
@@ -109,7 +100,7 @@ def plot_data_and_fits(fd, *, ax=None):
                             r * sd,
                             fill=False,
                             color=color,
-                            linestyle=_STYLES.get(name, "-"),
+                            linestyle=LINESTYLES[name],
                             alpha=1.0 if r == 1 else 0.5,
                         )
                     )
@@ -296,13 +287,18 @@ def plot_diagnostics(fd, *, axes=None):
     names = diag["names"]
     y = np.arange(len(names))
     axes[0].barh(y, np.asarray(diag["rhat"]) - 1.0, left=1.0, color="0.5")
-    axes[0].axvline(1.01, color="r", linestyle="--", label="1.01")
+    axes[0].axvline(RHAT_MAX, color=THRESHOLD, linestyle="--", label=f"{RHAT_MAX}")
     axes[0].set_yticks(y, names, fontsize="x-small")
     axes[0].set_title("R-hat (after relabelling)")
     axes[0].legend(fontsize="small")
     axes[1].barh(y - 0.2, diag["ess_bulk"], height=0.4, label="bulk")
     axes[1].barh(y + 0.2, diag["ess_tail"], height=0.4, label="tail")
-    axes[1].axvline(100 * diag["chains"], color="r", linestyle="--", label="100 per chain")
+    axes[1].axvline(
+        ESS_PER_CHAIN_MIN * diag["chains"],
+        color=THRESHOLD,
+        linestyle="--",
+        label=f"{ESS_PER_CHAIN_MIN} per chain",
+    )
     axes[1].set_yticks(y, names, fontsize="x-small")
     axes[1].set_title("Effective sample size")
     axes[1].legend(fontsize="small")

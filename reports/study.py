@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from reports.style import RHAT_MAX
+
 __all__ = ["render_study_report", "study_figure_data", "write_study_report"]
 
 CAPTIONS = {
@@ -143,6 +145,7 @@ def render_study_report(result, folder: str | Path) -> Path:
         ],
         sbc=result.summary.get("sbc", []),
         figures=figures,
+        rhat_max=RHAT_MAX,
     )
     (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float), "utf-8")
     return tmp / "index.html"

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from reports.style import COLORS
+
 __all__ = ["plot_accuracy", "plot_coverage", "plot_sbc"]
 
-_COLOURS = {"EM (MLE)": "tab:blue", "PyMC MAP": "tab:orange", "posterior mean": "tab:red"}
+_ESTIMATORS = ("EM (MLE)", "PyMC MAP", "posterior mean")
 
 
 def plot_coverage(coverage: list[dict], ax=None):
@@ -69,7 +71,8 @@ def plot_accuracy(accuracy: list[dict], axes=None):
         for row, metric in enumerate(("abs_bias", "rmse")):
             ax = axes[row, col]
             for base in bases:
-                for est, colour in _COLOURS.items():
+                for est in _ESTIMATORS:
+                    colour = COLORS[est]
                     rs = sorted(
                         (
                             r
@@ -120,7 +123,7 @@ def plot_sbc(histograms: list[dict], axes=None):
         edges = np.asarray(h["edges"])
         band = np.asarray(h["band"])
         ax.stairs(band[1], edges, baseline=band[0], fill=True, color="0.85", label="uniform 99%")
-        ax.stairs(h["counts"], edges, color="tab:red", lw=1.5, label="ranks")
+        ax.stairs(h["counts"], edges, color=COLORS["posterior"], lw=1.5, label="ranks")
         ax.set_title(f"{h['scenario']}: {h['parameter']}\np = {h['pvalue']:.3f}", fontsize="small")
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:

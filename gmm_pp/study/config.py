@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from em import GMMParams, GMMPrior
+from em.validation import check_positive_int, check_real
 from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import GMMError, InputError
 
@@ -159,19 +160,17 @@ def _err(where: str, message: str) -> StudyConfigError:
 
 
 def _int(value, where: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise _err(where, f"expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+    try:
+        return check_positive_int(value, where, minimum=minimum)
+    except GMMError as exc:
+        raise StudyConfigError(str(exc)) from None
 
 
 def _real(value, where: str) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not (math.isfinite(value) and value > 0)
-    ):
-        raise _err(where, f"expected a finite number > 0, got {value!r}")
-    return float(value)
+    try:
+        return check_real(value, where, minimum=0.0, strict=True)
+    except GMMError as exc:
+        raise StudyConfigError(str(exc)) from None
 
 
 def _as_list(value, where: str) -> list:

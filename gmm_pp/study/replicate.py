@@ -16,7 +16,7 @@ import numpy as np
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import flat_params
 from gmm_pp.study.config import Scenario
-from gmm_pp.summary import interval_columns, posterior_summary
+from gmm_pp.summary import interval_columns, posterior_summary, thin_indices
 
 __all__ = ["INTERVALS", "Task", "failed_result", "run_replication"]
 
@@ -55,15 +55,6 @@ class Task:
 
 #: Parameter name prefix -> its kind (the GMMParams field).
 _KINDS = {"weight": "weights", "mean": "means", "variance": "variances"}
-
-
-def _thin(draws: np.ndarray, n_keep: int) -> np.ndarray:
-    """``n_keep`` draws evenly spaced through the flattened (chain, draw) axis."""
-    flat = draws.reshape(-1)
-    if n_keep >= flat.size:
-        return flat
-    idx = np.linspace(0, flat.size - 1, n_keep).round().astype(int)
-    return flat[idx]
 
 
 def _base(task: Task) -> dict:
@@ -178,7 +169,8 @@ def _rows(task: Task, comp, base: dict) -> list[dict]:
             lower, upper = interval_columns(level)
             row[f"lo{round(level * 100)}"] = stats[lower]
             row[f"hi{round(level * 100)}"] = stats[upper]
-        thinned = _thin(x, task.rank_draws)
+        flat = np.asarray(x).reshape(-1)  # through the (chain, draw) axes
+        thinned = flat[thin_indices(flat.size, task.rank_draws)]
         row["rank"] = int(np.sum(thinned < row["truth"]))
         row["rank_draws"] = int(thinned.size)
         for stat in ("rhat", "ess_bulk", "ess_tail"):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gmm_pp.diagnostics import RHAT_MAX
 from gmm_pp.io import folder_lock, output_folder, refuse_unsafe_target, write_atomic
 from gmm_pp.study.config import StudyConfig
 from gmm_pp.study.engine import Progress, executor, run_tasks
@@ -64,7 +65,8 @@ class StudyResult:
             nominal = "/".join(f"{c['nominal']:.0%}" for c in cov)
             lines.append(
                 f"  {f['scenario']}: {f['replications']} replications, {f['errors']} errors, "
-                f"EM degenerate {f['em_degenerate']:.0%}, R-hat > 1.01 {f['rhat_over_1_01']:.0%}, "
+                f"EM degenerate {f['em_degenerate']:.0%}, "
+                f"R-hat > {RHAT_MAX} {f['rhat_over_1_01']:.0%}, "
                 f"{f['seconds_median']:.1f} s each"
                 + (f"; {nominal} intervals cover {cover}" if cov else "")
             )

@@ -59,8 +59,8 @@ def test_parameters_histograms_and_forest(fd, synthetic):
     fig, axes = plots.plot_parameters(fd)
     visible = [ax for ax in np.ravel(axes) if ax.get_visible()]
     assert len(visible) == len(synthetic.table())
-    titles = [ax.get_title() for ax in visible]
-    assert "weight[0]" in titles and any(t.startswith("sd[") for t in titles)
+    # each panel named as the table names its parameter (variance[k], not sd[k])
+    assert [ax.get_title() for ax in visible] == synthetic.table().parameter.tolist()
     fig, ax = plots.plot_parameters(fd, forest=True)
     assert len(ax.get_yticklabels()) == len(synthetic.table())
 
