@@ -528,7 +528,7 @@ def _cmd_study(args) -> int:
 
 
 def _cmd_teach(args) -> int:
-    from gmm_pp.teach import LESSONS, build_lesson
+    from reports.lessons import LESSONS, build_lesson, render_lesson
 
     if args.list:
         for name, (about, _) in LESSONS.items():
@@ -542,8 +542,6 @@ def _cmd_teach(args) -> int:
 
     out = Path(args.out or f"lesson-{args.lesson}")
     with output_folder(out, overwrite=args.overwrite) as tmp:
-        from reports.lessons import render_lesson
-
         _progress(args, f"gmm-pp: computing lesson {args.lesson} ...")
         lesson = build_lesson(args.lesson, seed=args.seed)
         render_lesson(lesson, tmp)

@@ -14,8 +14,15 @@ The sampler, the log-density and the expansion are nutpie's and PyTensor's own;
 only the glue between them differs.  ``tests/gmm_pp/test_compiled.py`` checks
 that the draws equal those of ``nutpie.compile_pymc_model`` bit for bit.
 
-This uses nutpie 0.16's private ``_make_functions`` (hence the ``<0.17`` pin in
-``pyproject.toml``) and PyTensor's numba cache helpers.
+This is the one module of gmm-pp that touches private APIs: nutpie 0.16's
+``_make_functions``, ``_wrap_with_lock``, ``_prepare_dims_and_coords`` and its
+dataclass fields, PyTensor's numba cache helpers, and PyMC's naming of value
+variables and transforms.  :data:`SUPPORTED` names the versions it was written
+against (``pyproject.toml`` pins them); with any other version
+:func:`compile_model` falls back, with a warning, to ``nutpie.compile_pymc_model``
+(correct, slower: its callbacks are rebuilt in every process), and
+:func:`free_variables` refuses a model whose transforms are not those the
+closed forms of :mod:`gmm_pp.model` assume.
 """
 
 from __future__ import annotations
@@ -32,7 +39,46 @@ from numba.extending import intrinsic
 from nutpie import compile_pymc as _nutpie
 from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
-__all__ = ["REPRODUCIBLE_FLAGS", "CachedPyMCModel", "compile_model"]
+__all__ = [
+    "REPRODUCIBLE_FLAGS",
+    "SUPPORTED",
+    "CachedPyMCModel",
+    "FallbackWarning",
+    "compile_model",
+    "free_variables",
+    "logp_and_grad",
+    "supported",
+]
+
+#: The versions (major.minor) whose internals this module uses, as pinned in pyproject.toml.
+SUPPORTED: dict[str, str] = {"nutpie": "0.16", "pytensor": "3.3", "pymc": "6.4"}
+
+
+class FallbackWarning(UserWarning):
+    """Installed versions differ from :data:`SUPPORTED`: nutpie's own (slower) compile is used."""
+
+
+def supported() -> tuple[bool, str]:
+    """Whether the installed nutpie, PyTensor and PyMC are the :data:`SUPPORTED` ones.
+
+    Returns
+    -------
+    ok : bool
+    detail : str
+        The installed and supported versions, in words.
+    """
+    from importlib import metadata
+
+    mismatched = []
+    for name, want in SUPPORTED.items():
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            have = "not installed"
+        if have.split(".")[:2] != want.split("."):
+            mismatched.append(f"{name} {have} (supported: {want}.x)")
+    return not mismatched, "; ".join(mismatched)
+
 
 #: Part of every cache key: change it whenever the generated source's meaning changes.
 _GLUE_VERSION = "1"
@@ -109,32 +155,8 @@ class CachedPyMCModel(_nutpie.CompiledPyMCModel):
         )
 
     def logp_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray, int]:
-        """Call the compiled log-density callback from Python.
-
-        Parameters
-        ----------
-        x : ndarray of shape (n_dim,)
-            A point in the flat unconstrained layout.
-
-        Returns
-        -------
-        value : float
-        gradient : ndarray of shape (n_dim,)
-        status : int
-            nutpie's code: 0 fine, 3 non-finite gradient, 4 non-finite value,
-            anything else an error inside the function.
-        """
-        x = np.array(x, dtype=np.float64, order="C")
-        grad = np.empty(self.n_dim)
-        value = ctypes.c_double()
-        status = self.compiled_logp_func.ctypes(
-            self.n_dim,
-            x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-            grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
-            ctypes.byref(value),
-            self.user_data.ctypes.data_as(ctypes.c_void_p),
-        )
-        return value.value, grad, int(status)
+        """:func:`logp_and_grad` of this model."""
+        return logp_and_grad(self, x)
 
 
 def _user_data(shared_data: dict[str, np.ndarray], offsets: dict[str, int]) -> np.ndarray:
@@ -264,10 +286,92 @@ def compile_model(model, var_names: Iterable[str] | None = None) -> CachedPyMCMo
         Compiled under :data:`REPRODUCIBLE_FLAGS`, set here and only for this
         compile (no global setting changes).
     """
+    import warnings
+
     from pytensor import config
 
+    ok, detail = supported()
     with config.change_flags(**REPRODUCIBLE_FLAGS):
+        if not ok:
+            warnings.warn(
+                f"gmm-pp's cached nutpie callbacks were written for other versions ({detail}); "
+                "using nutpie.compile_pymc_model instead: correct, but its callbacks are "
+                "rebuilt in every process (10-20 s)",
+                FallbackWarning,
+                stacklevel=2,
+            )
+            return _nutpie.compile_pymc_model(model, var_names=var_names)
         return _compile_model(model, var_names)
+
+
+def logp_and_grad(compiled, x: np.ndarray) -> tuple[float, np.ndarray, int]:
+    """Call a compiled model's log-density callback from Python.
+
+    Works for :class:`CachedPyMCModel` and for ``nutpie.compile_pymc_model``'s
+    model alike (both hold the callback and its ``user_data``).
+
+    Parameters
+    ----------
+    compiled : CachedPyMCModel or nutpie's CompiledPyMCModel
+    x : ndarray of shape (n_dim,)
+        A point in the flat unconstrained layout.
+
+    Returns
+    -------
+    value : float
+    gradient : ndarray of shape (n_dim,)
+    status : int
+        nutpie's code: 0 fine, 3 non-finite gradient, 4 non-finite value,
+        anything else an error inside the function.
+    """
+    x = np.array(x, dtype=np.float64, order="C")
+    grad = np.empty(compiled.n_dim)
+    value = ctypes.c_double()
+    status = compiled.compiled_logp_func.ctypes(
+        compiled.n_dim,
+        x.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        ctypes.byref(value),
+        compiled.user_data.ctypes.data_as(ctypes.c_void_p),
+    )
+    return value.value, grad, int(status)
+
+
+#: The transforms the closed forms of gmm_pp.model assume, by free variable.
+_TRANSFORMS = {"weights": "SimplexTransform", "variances": "LogTransform", "means": None}
+
+
+def free_variables(model) -> dict[str, str]:
+    """PyMC's name of each free variable's unconstrained value variable.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The mixture of :func:`gmm_pp.model.build_model`.
+
+    Returns
+    -------
+    dict
+        ``{"weights": ..., "variances": ..., "means": ...}`` -> value variable name.
+
+    Raises
+    ------
+    RuntimeError
+        When PyMC transforms a variable otherwise than the closed-form
+        log-Jacobian and transforms of :mod:`gmm_pp.model` assume.
+    """
+    out = {}
+    for rv in model.free_RVs:
+        transform = model.rvs_to_transforms.get(rv)
+        kind = None if transform is None else type(transform).__name__
+        if rv.name not in _TRANSFORMS or kind != _TRANSFORMS[rv.name]:
+            raise RuntimeError(
+                f"PyMC transforms {rv.name!r} with {kind}, where gmm-pp assumes "
+                f"{_TRANSFORMS.get(rv.name)}; this PyMC ({SUPPORTED['pymc']}.x is supported) "
+                "needs gmm_pp.model updated"
+            )
+        out[rv.name] = model.rvs_to_values[rv].name
+    return out
 
 
 def _compile_model(model, var_names) -> CachedPyMCModel:

@@ -15,6 +15,7 @@ the smallest graph of the three equivalent forms).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,12 +27,9 @@ import em
 from em import GMMParams, GMMPrior
 from em.density import LOG_2PI
 from em.scaling import Scaling
-from gmm_pp.compiled import CachedPyMCModel, compile_model
+from gmm_pp.compiled import CachedPyMCModel, compile_model, free_variables, logp_and_grad
 
 __all__ = ["MixtureModel", "get_model", "log_jacobian"]
-
-#: The unconstrained (value) variables of the model, as PyMC names them.
-_FREE = ("weights_simplex__", "variances_log__", "means")
 
 
 def _mixture_logp(value, weights, means, variances):
@@ -101,7 +99,7 @@ def data_values(Z: np.ndarray, prior_constants) -> dict[str, np.ndarray]:
     }
 
 
-def log_jacobian(x: np.ndarray, layout: dict[str, slice]) -> tuple[float, np.ndarray]:
+def log_jacobian(x: np.ndarray, weights: slice, variances: slice) -> tuple[float, np.ndarray]:
     """The log-Jacobian of PyMC's transforms at ``x`` and its gradient, in closed form.
 
     ``variances = exp(u)`` contributes ``sum(u)``; the weights' simplex transform
@@ -113,8 +111,8 @@ def log_jacobian(x: np.ndarray, layout: dict[str, slice]) -> tuple[float, np.nda
     ----------
     x : ndarray of shape (n_dim,)
         A point in nutpie's flat layout.
-    layout : dict
-        Slices of ``weights_simplex__`` and ``variances_log__`` in ``x``.
+    weights, variances : slice
+        Where the weights' and the variances' unconstrained values sit in ``x``.
 
     Returns
     -------
@@ -122,10 +120,10 @@ def log_jacobian(x: np.ndarray, layout: dict[str, slice]) -> tuple[float, np.nda
     gradient : ndarray of shape (n_dim,)
     """
     grad = np.zeros_like(x, dtype=np.float64)
-    u = x[layout["variances_log__"]]
+    u = x[variances]
     value = float(np.sum(u))
-    grad[layout["variances_log__"]] = 1.0
-    y = x[layout["weights_simplex__"]]
+    grad[variances] = 1.0
+    y = x[weights]
     k = y.size + 1
     s = float(np.sum(y))
     e = np.append(y + s, 0.0)
@@ -133,7 +131,7 @@ def log_jacobian(x: np.ndarray, layout: dict[str, slice]) -> tuple[float, np.nda
     lse = top + np.log(np.sum(np.exp(e - top)))
     q = np.exp(e - lse)
     value += np.log(k) + k * s - k * lse
-    grad[layout["weights_simplex__"]] = k - k * (q[:-1] + 1.0 - q[-1])
+    grad[weights] = k - k * (q[:-1] + 1.0 - q[-1])
     return value, grad
 
 
@@ -152,6 +150,8 @@ class MixtureModel:
 
     def __post_init__(self) -> None:
         self.model = build_model(self.n_samples, self.n_features, self.n_components)
+        #: "weights", "variances", "means" -> PyMC's unconstrained value variable.
+        self.value_names = free_variables(self.model)
 
     def prepare(self, data, prior: GMMPrior) -> tuple[dict, Scaling]:
         """The ``pm.Data`` values: the standardised data and the prior's scaled constants.
@@ -185,15 +185,18 @@ class MixtureModel:
         w, m, v = params_scaled
         return {"weights": np.asarray(w), "means": np.asarray(m), "variances": np.asarray(v)}
 
-    @staticmethod
-    def unconstrained(params_scaled: tuple) -> dict[str, np.ndarray]:
-        """The point in PyMC's unconstrained space: simplex and log transforms."""
+    def unconstrained(self, params_scaled: tuple) -> dict[str, np.ndarray]:
+        """The point in PyMC's unconstrained space (simplex and log transforms).
+
+        Keyed by PyMC's value-variable names (:attr:`value_names`).
+        """
         w, m, v = (np.asarray(p, dtype=np.float64) for p in params_scaled)
         log_w = np.log(w)
+        names = self.value_names
         return {
-            "weights_simplex__": log_w[:-1] - log_w.mean(),
-            "variances_log__": np.log(v),
-            "means": m,
+            names["weights"]: log_w[:-1] - log_w.mean(),
+            names["variances"]: np.log(v),
+            names["means"]: m,
         }
 
     def nutpie_model(self) -> CachedPyMCModel:
@@ -227,7 +230,7 @@ class MixtureModel:
         compiled = self.nutpie_model().with_data(**values)
 
         def logp(x: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad, status = compiled.logp_and_grad(x)
+            value, grad, status = logp_and_grad(compiled, x)
             if status not in (0, 3, 4):  # 3, 4: non-finite gradient or value
                 raise RuntimeError(f"the compiled log-density failed at {x!r} (code {status})")
             return value, grad
@@ -254,10 +257,14 @@ class MixtureModel:
         """
         logp = self.log_density(values)
         layout = self.layout()
+        weights, variances = (
+            layout[self.value_names["weights"]],
+            layout[self.value_names["variances"]],
+        )
 
         def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = logp(x)
-            jac, jac_grad = log_jacobian(np.asarray(x, dtype=np.float64), layout)
+            jac, jac_grad = log_jacobian(np.asarray(x, dtype=np.float64), weights, variances)
             return -(value - jac), -(grad - jac_grad)
 
         return loss
@@ -265,7 +272,8 @@ class MixtureModel:
     def layout(self) -> dict[str, slice]:
         """Where each unconstrained variable sits in nutpie's flat vector."""
         names, slices, _ = self.nutpie_model().shape_info
-        return {name: sl for name, sl in zip(names, slices, strict=True) if name in _FREE}
+        free = set(self.value_names.values())
+        return {name: sl for name, sl in zip(names, slices, strict=True) if name in free}
 
     def flat(self, point: dict[str, np.ndarray]) -> np.ndarray:
         """An unconstrained point (see :meth:`unconstrained`) as nutpie's flat vector."""
@@ -278,18 +286,20 @@ class MixtureModel:
     def unflat(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Inverse of :meth:`flat`."""
         k, d = self.n_components, self.n_features
-        shapes = {"weights_simplex__": (k - 1,), "variances_log__": (k,), "means": (k, d)}
+        names = self.value_names
+        shapes = {names["weights"]: (k - 1,), names["variances"]: (k,), names["means"]: (k, d)}
         return {name: np.asarray(x[sl]).reshape(shapes[name]) for name, sl in self.layout().items()}
 
-    @staticmethod
-    def constrained(point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def constrained(self, point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Inverse of :meth:`unconstrained`: natural parameters (scaled units)."""
-        z = np.append(point["weights_simplex__"], -np.sum(point["weights_simplex__"]))
+        names = self.value_names
+        y = point[names["weights"]]
+        z = np.append(y, -np.sum(y))
         w = np.exp(z - z.max())
         return {
             "weights": w / w.sum(),
-            "variances": np.exp(point["variances_log__"]),
-            "means": np.asarray(point["means"]),
+            "variances": np.exp(point[names["variances"]]),
+            "means": np.asarray(point[names["means"]]),
         }
 
     def params_from_scaled(self, point: dict, scaling: Scaling) -> GMMParams:
@@ -297,12 +307,15 @@ class MixtureModel:
         return GMMParams(*scaling.from_scaled(point["weights"], point["means"], point["variances"]))
 
 
-_MODELS: dict[tuple[int, int, int], MixtureModel] = {}
+#: Models (each with its compiled functions) kept per process, the least recently used
+#: dropped beyond this: a study over a grid of n would otherwise keep every one.
+MODEL_CACHE_SIZE = 8
 
 
+@functools.lru_cache(maxsize=MODEL_CACHE_SIZE)
 def get_model(n_samples: int, n_features: int, n_components: int) -> MixtureModel:
-    """The process-wide model for this shape (built on first use)."""
-    key = (n_samples, n_features, n_components)
-    if key not in _MODELS:
-        _MODELS[key] = MixtureModel(*key)
-    return _MODELS[key]
+    """The process-wide model for this shape, built on first use.
+
+    An LRU cache of :data:`MODEL_CACHE_SIZE` shapes.
+    """
+    return MixtureModel(n_samples, n_features, n_components)

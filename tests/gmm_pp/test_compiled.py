@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import em
+from gmm_pp.compiled import logp_and_grad
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +71,9 @@ def test_draws_equal_nutpie_compile(model_values):
             mm.model, var_names=["weights", "means", "variances"]
         ).with_data(**values)
     assert ours.n_dim == theirs.n_dim and ours.shape_info[0] == theirs.shape_info[0]
+    # the fallback's log-density (nutpie's own model) through the same call, same numbers
+    x = _points(mm, np.random.default_rng(1), 1)[0]
+    assert logp_and_grad(theirs, x)[0] == logp_and_grad(ours, x)[0]
     start = ours.initial_point_func(0)
     draws = []
     for compiled in (ours, theirs):
@@ -114,3 +118,47 @@ def test_a_new_process_loads_the_callbacks_from_the_cache(model_values, sim_data
     assert report["hits"] == [1, 1]
     assert report["status"] == 0
     assert report["value"] == mm.nutpie_model().with_data(**values).logp_and_grad(x)[0]
+
+
+# -- the fence around nutpie's and PyTensor's internals ----------------------------------
+
+
+def test_other_versions_fall_back_to_nutpies_own_compile(monkeypatch, model_values):
+    """With versions the glue was not written for, nutpie.compile_pymc_model is used
+    (with a warning); the installed ones are the supported ones."""
+    import nutpie
+
+    import gmm_pp.compiled as compiled
+
+    ok, detail = compiled.supported()
+    assert ok, detail
+    monkeypatch.setitem(compiled.SUPPORTED, "nutpie", "0.99")
+    assert compiled.supported() == (False, f"nutpie {nutpie.__version__} (supported: 0.99.x)")
+    calls = []
+    monkeypatch.setattr(
+        compiled._nutpie, "compile_pymc_model", lambda model, var_names: calls.append(var_names)
+    )
+    mm, _ = model_values
+    with pytest.warns(compiled.FallbackWarning, match="using nutpie.compile_pymc_model instead"):
+        compiled.compile_model(mm.model, var_names=["weights"])
+    assert calls == [["weights"]]
+
+
+def test_unexpected_transforms_are_refused():
+    import pymc as pm
+
+    from gmm_pp.compiled import free_variables
+
+    with pm.Model() as model:
+        pm.Dirichlet("weights", a=[1.0, 1.0])
+        pm.HalfNormal("variances", 1.0, shape=2)  # a log transform: as assumed
+        pm.Normal("means", 0.0, 1.0, shape=2, transform=pm.distributions.transforms.log)
+    with pytest.raises(RuntimeError, match="PyMC transforms 'means' with LogTransform"):
+        free_variables(model)
+
+
+def test_the_model_cache_is_bounded():
+    from gmm_pp.model import MODEL_CACHE_SIZE, get_model
+
+    assert get_model.cache_info().maxsize == MODEL_CACHE_SIZE
+    assert get_model(300, 2, 3) is get_model(300, 2, 3)

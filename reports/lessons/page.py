@@ -6,7 +6,16 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from reports.html import render_page, save_figure
+
 __all__ = ["render_lesson", "write_lesson"]
+
+
+def _plain(value):
+    """JSON for what json cannot write: a figure's function by its name, numbers as floats."""
+    if callable(value):
+        return value.__name__
+    return float(value)
 
 
 def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Path:
@@ -16,7 +25,7 @@ def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Pat
 
     Parameters
     ----------
-    lesson : gmm_pp.teach.Lesson
+    lesson : reports.lessons.Lesson
     out_dir : str or Path
     overwrite : bool, default False
         Replace an existing non-empty folder.
@@ -37,19 +46,16 @@ def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Pat
 
 def render_lesson(lesson, folder: str | Path) -> Path:
     """Write a lesson's files into the existing folder ``folder`` (not atomic)."""
-    from reports import lesson_plots
-    from reports.html import render_page, save_figure
-
     tmp = Path(folder)
     sections = []
     for i, section in enumerate(lesson.sections):
         figure = None
         if section.figure is not None:
-            fig, _ = getattr(lesson_plots, section.figure.plot)(section.figure.data)
+            fig, _ = section.figure.plot(section.figure.data)
             figure = save_figure(fig, tmp, f"figure{i + 1}", (section.heading, ""), dpi=100)
         sections.append({"section": section, "figure": figure})
     render_page(tmp, "lesson.html.j2", lesson=lesson, sections=sections)
     (tmp / "data.json").write_text(
-        json.dumps(asdict(lesson), allow_nan=True, default=float), "utf-8"
+        json.dumps(asdict(lesson), allow_nan=True, default=_plain), "utf-8"
     )
     return tmp / "index.html"

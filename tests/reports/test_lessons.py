@@ -10,8 +10,7 @@ from scipy.stats import norm
 
 from gmm_pp.cli import main
 from gmm_pp.config import SamplerConfig
-from gmm_pp.teach import LESSONS, build_lesson
-from reports.lessons import write_lesson
+from reports.lessons import LESSONS, build_lesson, write_lesson
 
 FEW = SamplerConfig(draws=100, tune=100, chains=2, cores=1)
 

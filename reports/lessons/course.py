@@ -6,7 +6,8 @@ import numpy as np
 from scipy.stats import norm
 
 import em
-from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
+from reports.lessons.lesson import Figure, Lesson, Section, Table
+from reports.lessons.plots import plot_course_example
 
 __all__ = ["COURSE_PARAMS", "COURSE_POINTS", "course_example"]
 
@@ -88,7 +89,7 @@ def course_example(**_) -> Lesson:
                     else ""
                 ),
                 figure=Figure(
-                    "plot_course_example",
+                    plot_course_example,
                     {
                         "points": x.tolist(),
                         "grid": grid.tolist(),

@@ -6,7 +6,8 @@ import numpy as np
 
 import em
 from em.gradient import em_as_gradient_step, gradient_ascent
-from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
+from reports.lessons.lesson import Figure, Lesson, Section, Table
+from reports.lessons.plots import plot_loglik_curves, plot_mean_paths
 
 __all__ = ["gradient_lesson"]
 
@@ -78,7 +79,7 @@ def gradient_lesson(*, seed: int = 0, n: int = 400, **_) -> Lesson:
                 "is built in, and it can never overshoot. On overlapping components like "
                 "these both are slow near the top, where the likelihood is flat.",
                 figure=Figure(
-                    "plot_loglik_curves",
+                    plot_loglik_curves,
                     {
                         "series": {
                             "EM": np.asarray(fit.trace.log_likelihood).tolist(),
@@ -93,7 +94,7 @@ def gradient_lesson(*, seed: int = 0, n: int = 400, **_) -> Lesson:
                 "The log-likelihood over the two means, the weights and variances held at "
                 "EM's estimate; each dot is one iteration.",
                 figure=Figure(
-                    "plot_mean_paths",
+                    plot_mean_paths,
                     {
                         "axis": axis.tolist(),
                         "loglik": Z.tolist(),

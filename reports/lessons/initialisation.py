@@ -6,8 +6,9 @@ import numpy as np
 
 import em
 from gmm_pp.relabel import align_params
-from gmm_pp.teach._fits import quiet_compare
-from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
+from reports.lessons._fits import quiet_compare
+from reports.lessons.lesson import Figure, Lesson, Section, Table
+from reports.lessons.plots import plot_endpoints
 
 __all__ = ["initialisation"]
 
@@ -76,7 +77,7 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
                 "chains are compared (R-hat) before their draws are trusted."
                 + (f" Warnings: {'; '.join(warned)}." if warned else ""),
                 figure=Figure(
-                    "plot_endpoints",
+                    plot_endpoints,
                     {
                         "X": X.tolist(),
                         "endpoints": endpoints,

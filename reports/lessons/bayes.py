@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import em
-from gmm_pp.teach._fits import quiet_compare
-from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
+from reports.lessons._fits import quiet_compare
+from reports.lessons.lesson import Figure, Lesson, Section, Table
+from reports.lessons.plots import plot_bayes_vs_n
 
 __all__ = ["mle_vs_bayes"]
 
@@ -77,7 +78,7 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
                     rows,
                 ),  # fmt: skip
                 figure=Figure(
-                    "plot_bayes_vs_n",
+                    plot_bayes_vs_n,
                     {
                         "n": list(ns),
                         "truth": 2.0,

@@ -1,7 +1,8 @@
-"""A lesson: sections of text, each with an optional table and figure (numbers computed here)."""
+"""A lesson: sections of text, each with an optional table and figure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = ["Figure", "Lesson", "Section", "Table"]
@@ -17,9 +18,12 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure: the name of a drawing function in :mod:`reports.lesson_plots` and its numbers."""
+    """A figure: its drawing function (from :mod:`reports.lessons.plots`) and its numbers.
 
-    plot: str
+    ``plot(data)`` returns ``(figure, axes)``; it draws and computes nothing.
+    """
+
+    plot: Callable[[dict], tuple]
     data: dict
 
 

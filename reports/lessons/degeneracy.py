@@ -7,8 +7,9 @@ import warnings
 import numpy as np
 
 import em
-from gmm_pp.teach._fits import quiet_compare
-from gmm_pp.teach.lesson import Figure, Lesson, Section, Table
+from reports.lessons._fits import quiet_compare
+from reports.lessons.lesson import Figure, Lesson, Section, Table
+from reports.lessons.plots import plot_degeneracy
 
 __all__ = ["degeneracy"]
 
@@ -65,7 +66,7 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
                 "prior (the MAP's objective) turns the curve down: the inverse-gamma prior "
                 "on the variance gives zero density to zero variance.",
                 figure=Figure(
-                    "plot_degeneracy",
+                    plot_degeneracy,
                     {
                         "sigma": sigma.tolist(),
                         "loglik": loglik,
