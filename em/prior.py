@@ -38,7 +38,7 @@ mixture estimation and model-based clustering", Journal of Classification 24,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -111,11 +111,37 @@ class GMMPrior:
     1.5
     """
 
-    weight_concentration: float = 1.0
-    mean_location: np.ndarray | None = None
-    mean_precision: float = 0.01
-    variance_shape: float | None = None
-    variance_scale: float | None = None
+    # ``metadata`` documents each field once: the command line's flags are made from it.
+    weight_concentration: float = field(
+        default=1.0,
+        metadata={"help": "Dirichlet concentration of the weights, >= 1", "metavar": "ALPHA"},
+    )
+    mean_location: np.ndarray | None = field(
+        default=None, metadata={"help": "prior mean of the means", "default": "the data's mean"}
+    )
+    mean_precision: float = field(
+        default=0.01,
+        metadata={
+            "help": "prior precision of a mean relative to its component",
+            "metavar": "KAPPA0",
+        },
+    )
+    variance_shape: float | None = field(
+        default=None,
+        metadata={
+            "help": "inverse-gamma shape of the variances",
+            "metavar": "A",
+            "default": "(d + 2) / 2",
+        },
+    )
+    variance_scale: float | None = field(
+        default=None,
+        metadata={
+            "help": "inverse-gamma scale, in squared data units",
+            "metavar": "B",
+            "default": "data variance / (2 K^(2/d))",
+        },
+    )
 
     def __post_init__(self) -> None:
         _check_real(self.weight_concentration, "weight_concentration", minimum=1.0, strict=False)

@@ -240,6 +240,67 @@ class EMResult:
             n_features=data["n_features"],
         )
 
+    def to_summary(self, feature_names=None) -> dict:
+        """The estimate and how it was reached, as plain values (``gmm-pp em --json``).
+
+        Parameters
+        ----------
+        feature_names : sequence of str, optional
+        """
+        p = self.params
+        return {
+            "n_samples": self.n_samples,
+            "n_features": self.n_features,
+            "feature_names": None if feature_names is None else list(feature_names),
+            "n_components": p.n_components,
+            "prior": None if self.prior is None else self.prior.to_dict(),
+            "objective": self.objective,
+            "weights": p.weights.tolist(),
+            "means": p.means.tolist(),
+            "variances": p.variances.tolist(),
+            "log_likelihood": self.log_likelihood,
+            "bic": self.bic(),
+            "aic": self.aic(),
+            "n_iter": self.n_iter,
+            "converged": self.converged,
+            "degenerate": self.degenerate,
+            "n_init": len(self.restarts),
+        }
+
+    def summary(self, feature_names=None) -> str:
+        """A table of weights, means and variances, then the fit's numbers, as text.
+
+        Parameters
+        ----------
+        feature_names : sequence of str, optional
+            Column names for the means (default 0, 1, ...).
+        """
+        p = self.params
+        d = self.n_features
+        labels = list(feature_names) if feature_names is not None else list(range(d))
+        mean_cols = [f"mean[{c}]" for c in labels] if d <= 6 else ["mean (first 6 coords)"]
+        header = ["component", "weight", *mean_cols, "variance"]
+        rows = []
+        for k, (w, mu, v) in enumerate(zip(p.weights, p.means, p.variances, strict=True)):
+            mus = [f"{x:.6g}" for x in mu] if d <= 6 else [" ".join(f"{x:.4g}" for x in mu[:6])]
+            rows.append([str(k), f"{w:.6g}", *mus, f"{v:.6g}"])
+        widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+        line = (
+            f"n = {self.n_samples}, d = {d}, K = {p.n_components}   "
+            f"log-likelihood = {self.log_likelihood:.6f}   BIC = {self.bic():.4f}"
+        )
+        if self.prior is not None:
+            line += f"   MAP objective = {self.objective:.6f}"
+        lines += [
+            "",
+            line,
+            f"iterations = {self.n_iter}, converged = {self.converged}, "
+            f"restarts = {len(self.restarts)}",
+        ]
+        return "\n".join(lines)
+
     def bic(self) -> float:
         """``-2 loglik + p log n``, ``p = K d + 2K - 1`` (lower is better; em.criteria)."""
         return criteria.bic(self.log_likelihood, self.params.n_parameters, self.n_samples)

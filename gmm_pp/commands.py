@@ -8,6 +8,7 @@ no traceback; warnings print one line each (``gmm-pp: warning: ...``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import warnings
@@ -137,9 +138,6 @@ def _build_parser() -> argparse.ArgumentParser:
         "component can collapse onto a point",
     )
     p_em.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p_em.add_argument(
-        "--quiet", action="store_true", help="print only the result (EM shows no progress anyway)"
-    )
     p_em.set_defaults(func=_cmd_em)
 
     p_fit = sub.add_parser(
@@ -161,35 +159,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_output(p_fit, "folder for the comparison and its report (DIR/report)")
     p_fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _add_sampler(p_fit)
-    prior = em.GMMPrior()
-    p_fit.add_argument(
-        "--weight-concentration",
-        type=float,
-        default=prior.weight_concentration,
-        metavar="ALPHA",
-        help="Dirichlet concentration of the weights, >= 1 (default 1)",
-    )
-    p_fit.add_argument(
-        "--mean-precision",
-        type=float,
-        default=prior.mean_precision,
-        metavar="KAPPA0",
-        help="prior precision of a mean relative to its component (default 0.01)",
-    )
-    p_fit.add_argument(
-        "--variance-shape",
-        type=float,
-        default=None,
-        metavar="A",
-        help="inverse-gamma shape of the variances (default (d + 2) / 2)",
-    )
-    p_fit.add_argument(
-        "--variance-scale",
-        type=float,
-        default=None,
-        metavar="B",
-        help="inverse-gamma scale, in squared data units (default data variance / (2 K^(2/d)))",
-    )
+    _add_fields(p_fit, em.GMMPrior, PRIOR_FLAGS)
     p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
     p_fit.set_defaults(func=_cmd_fit)
 
@@ -296,39 +266,44 @@ def _add_output(parser, what: str, *, required=True, default=None, metavar="DIR"
     )
 
 
+#: The fields of the config records the command line sets, as flags of the same names.
+SAMPLER_FLAGS = ("draws", "tune", "chains", "target_accept")
+PRIOR_FLAGS = ("weight_concentration", "mean_precision", "variance_shape", "variance_scale")
+
+
+def _add_fields(parser, record, names) -> None:
+    """One flag per field of a config record.
+
+    Its name, type, default and help come from the record itself (``dataclasses.field``
+    metadata), so defaults live in one place.
+    """
+    fields = {f.name: f for f in dataclasses.fields(record)}
+    for name in names:
+        f = fields[name]
+        default = f.default
+        kind = float if default is None or isinstance(default, float) else int
+        shown = f.metadata.get("default", default)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=kind,
+            default=default,
+            metavar=f.metadata.get("metavar", name.split("_")[0].upper()),
+            help=f"{f.metadata['help']} (default {shown})",
+        )
+
+
+def _from_fields(record, args, names):
+    """The record with the command line's values of ``names`` (the rest its defaults)."""
+    return record(**{name: getattr(args, name) for name in names})
+
+
 def _add_sampler(parser) -> None:
-    defaults = SamplerConfig()
-    parser.add_argument(
-        "--draws",
-        type=int,
-        default=defaults.draws,
-        help=f"posterior draws per chain (default {defaults.draws})",
-    )
-    parser.add_argument(
-        "--tune",
-        type=int,
-        default=defaults.tune,
-        help=f"tuning steps per chain (default {defaults.tune})",
-    )
-    parser.add_argument(
-        "--chains", type=int, default=defaults.chains, help=f"chains (default {defaults.chains})"
-    )
-    parser.add_argument(
-        "--target-accept",
-        type=float,
-        default=defaults.target_accept,
-        help=f"NUTS target acceptance (default {defaults.target_accept})",
-    )
+    _add_fields(parser, SamplerConfig, SAMPLER_FLAGS)
 
 
 def _sampler(args) -> SamplerConfig:
-    return SamplerConfig(
-        draws=args.draws,
-        tune=args.tune,
-        chains=args.chains,
-        target_accept=args.target_accept,
-        progress=sys.stderr.isatty() and not args.quiet,
-    )
+    config = _from_fields(SamplerConfig, args, SAMPLER_FLAGS)
+    return dataclasses.replace(config, progress=sys.stderr.isatty() and not args.quiet)
 
 
 def _bundled() -> str:
@@ -355,12 +330,8 @@ def _cmd_fit(args) -> int:
     from gmm_pp.io import output_folder
 
     X, inputs = _load(args.data)
-    prior = em.GMMPrior(
-        weight_concentration=args.weight_concentration,
-        mean_precision=args.mean_precision,
-        variance_shape=args.variance_shape,
-        variance_scale=args.variance_scale,
-    ).resolve(X, args.components)  # checks the data's scale and the prior before any work
+    # resolved now: the data's scale and the prior are checked before any work
+    prior = _from_fields(em.GMMPrior, args, PRIOR_FLAGS).resolve(X, args.components)
     sampler = _sampler(args)
     out = Path(args.out)
     with output_folder(out, overwrite=args.overwrite, inputs=inputs) as tmp:
@@ -376,60 +347,6 @@ def _cmd_fit(args) -> int:
     return EXIT_OK
 
 
-def _fit_summary(result: em.EMResult, *, seed, names) -> dict:
-    p = result.params
-    return {
-        "n_samples": result.n_samples,
-        "n_features": result.n_features,
-        "feature_names": None if names is None else list(names),
-        "n_components": p.n_components,
-        "prior": None if result.prior is None else result.prior.to_dict(),
-        "objective": result.objective,
-        "weights": p.weights.tolist(),
-        "means": p.means.tolist(),
-        "variances": p.variances.tolist(),
-        "log_likelihood": result.log_likelihood,
-        "bic": result.bic(),
-        "aic": result.aic(),
-        "n_iter": result.n_iter,
-        "converged": result.converged,
-        "degenerate": result.degenerate,
-        "n_init": len(result.restarts),
-        "seed": seed,
-    }
-
-
-def _format_table(summary: dict) -> str:
-    d = summary["n_features"]
-    labels = summary["feature_names"] or list(range(d))
-    mean_cols = [f"mean[{c}]" for c in labels] if d <= 6 else ["mean (first 6 coords)"]
-    header = ["component", "weight", *mean_cols, "variance"]
-    rows = []
-    for k, (w, mu, v) in enumerate(
-        zip(summary["weights"], summary["means"], summary["variances"], strict=True)
-    ):
-        mus = [f"{x:.6g}" for x in mu] if d <= 6 else [" ".join(f"{x:.4g}" for x in mu[:6])]
-        rows.append([str(k), f"{w:.6g}", *mus, f"{v:.6g}"])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    lines.append("")
-    lines.append(
-        f"n = {summary['n_samples']}, d = {d}, K = {summary['n_components']}   "
-        f"log-likelihood = {summary['log_likelihood']:.6f}   BIC = {summary['bic']:.4f}"
-        + (
-            f"   MAP objective = {summary['objective']:.6f} (default prior)"
-            if summary["prior"] is not None
-            else ""
-        )
-    )
-    lines.append(
-        f"iterations = {summary['n_iter']}, converged = {summary['converged']}, "
-        f"restarts = {summary['n_init']}, seed = {summary['seed']}"
-    )
-    return "\n".join(lines)
-
-
 def _cmd_em(args) -> int:
     from gmm_pp.data import as_data
 
@@ -443,8 +360,10 @@ def _cmd_em(args) -> int:
         prior=em.GMMPrior() if args.prior else None,
         seed=args.seed,
     )
-    summary = _fit_summary(result, seed=args.seed, names=names)
-    print(json.dumps(summary, indent=2) if args.json else _format_table(summary))
+    if args.json:
+        print(json.dumps(dict(result.to_summary(names), seed=args.seed), indent=2))
+    else:
+        print(result.summary(names) + f", seed = {args.seed}")
     return EXIT_OK
 
 

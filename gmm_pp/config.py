@@ -5,7 +5,7 @@ Prior settings live apart, in :class:`em.GMMPrior`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from em.validation import check_positive_int, check_real
 
@@ -31,12 +31,13 @@ class SamplerConfig:
         Show nutpie's progress bar.
     """
 
-    draws: int = 1000
-    tune: int = 1000
-    chains: int = 4
-    target_accept: float = 0.8
-    cores: int | None = None
-    progress: bool = False
+    # ``metadata`` documents each field once: the command line's flags are made from it.
+    draws: int = field(default=1000, metadata={"help": "posterior draws per chain"})
+    tune: int = field(default=1000, metadata={"help": "tuning steps per chain"})
+    chains: int = field(default=4, metadata={"help": "chains"})
+    target_accept: float = field(default=0.8, metadata={"help": "NUTS target acceptance"})
+    cores: int | None = field(default=None, metadata={"help": "chains run in parallel"})
+    progress: bool = field(default=False, metadata={"help": "nutpie's progress bar"})
 
     def __post_init__(self) -> None:
         check_positive_int(self.draws, "draws", minimum=1)
