@@ -82,3 +82,30 @@ def comparison(sim_data, truth_2d):
 @pytest.fixture(scope="session")
 def rng():
     return np.random.default_rng(2026)
+
+
+#: A study that runs in seconds: one shape (n 300, d 2, K 3, the session's sim_data), so
+#: every process compiles one model.
+TINY_STUDY = {
+    "study": {"replications": 2, "seed": 5, "draws": 60, "tune": 60, "chains": 2},
+    "scenario": [
+        {"name": "fixed", "n": 300, "k": 3, "d": 2, "separation": 5.0},
+        {"name": "sbc", "n": 300, "k": 3, "d": 2, "truth": "prior"},
+    ],
+}
+
+
+@pytest.fixture
+def tiny():
+    """The tiny study's description (a fresh copy: tests may change it)."""
+    import copy
+
+    return copy.deepcopy(TINY_STUDY)
+
+
+@pytest.fixture(scope="session")
+def serial_study(tmp_path_factory, comparison):  # comparison: the session's compiled model
+    from gmm_pp.study import load_config, run_study
+
+    out = tmp_path_factory.mktemp("study") / "serial"
+    return run_study(load_config(TINY_STUDY), out, engine="serial", progress=False)

@@ -3,9 +3,13 @@
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "tour.ipynb"
+
+#: A Jupyter kernel and a posterior: slow, still run by CI.
+pytestmark = pytest.mark.slow
 
 
 def test_the_tour_notebook_runs(tmp_path):

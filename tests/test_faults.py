@@ -25,6 +25,9 @@ _spec.loader.exec_module(faults)
 #: About the length of one small 'gmm-pp fit' with a warm compile cache.
 SPAN = 7.0
 
+#: Real processes killed and interrupted: slow, still run by CI.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def work(tmp_path_factory, comparison):  # comparison: the shape is compiled and cached

@@ -98,3 +98,42 @@ def test_map_loss_is_minus_logp_without_jacobian(model_and_logp, sim_data, rng):
         ]
         assert_allclose(grad, numeric, rtol=1e-5, atol=1e-4)
         assert_allclose(mm.unflat(x)["means"], point["means"], rtol=0)
+
+
+def test_pointwise_log_likelihood_matches_pymc(comparison):
+    """Our numpy log-likelihood equals pm.compute_log_likelihood on the same draws."""
+    import pymc as pm
+    import xarray as xr
+
+    from gmm_pp.model import get_model
+
+    X = comparison.X
+    mm = get_model(*X.shape, 3)
+    values, scaling = mm.prepare(X, comparison.prior)
+    mm.set_data(values)
+    w, m, v = (a[:, :5] for a in comparison.draws())
+    ws, ms, vs = scaling.to_scaled(w, m, v)
+    post = xr.Dataset(
+        {
+            "weights": (("chain", "draw", "component"), ws),
+            "means": (("chain", "draw", "component", "feature"), ms),
+            "variances": (("chain", "draw", "component"), vs),
+        }
+    )
+    tree = xr.DataTree.from_dict({"posterior": post})
+    out = pm.compute_log_likelihood(tree, model=mm.model, progressbar=False)
+    theirs = out["log_likelihood"]["obs"].values.reshape(4, 5, -1)
+    theirs = theirs - X.shape[1] * np.log(scaling.scale)
+    ours = comparison.posterior["log_likelihood"]["obs"].values[:, :5]
+    assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_constrained_inverts_unconstrained():
+    from gmm_pp.model import get_model
+
+    w, m, v = np.array([0.1, 0.6, 0.3]), np.arange(6.0).reshape(3, 2), np.array([0.5, 1.0, 2.0])
+    mm = get_model(300, 2, 3)
+    back = mm.constrained(mm.unconstrained((w, m, v)))
+    assert_allclose(back["weights"], w, rtol=1e-14)
+    assert_allclose(back["variances"], v, rtol=1e-14)
+    assert_allclose(back["means"], m, rtol=0)

@@ -31,6 +31,9 @@ API = textwrap.dedent(
     """
 ).format(k=K)
 
+#: A cold compile in a fresh cache: slow, still run by CI.
+pytestmark = pytest.mark.slow
+
 
 def _digest(comparison) -> str:
     return hashlib.sha256(b"".join(a.tobytes() for a in comparison.draws())).hexdigest()

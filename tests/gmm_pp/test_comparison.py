@@ -1,6 +1,4 @@
-"""The comparison: MAP agreement, posterior calibration, diagnostics, persistence."""
-
-import dataclasses
+"""The comparison: posterior calibration, diagnostics, persistence, scale, display."""
 
 import numpy as np
 import pytest
@@ -12,23 +10,7 @@ import gmm_pp.errors
 from gmm_pp.config import SamplerConfig
 
 
-def test_pymc_map_agrees_with_map_em(comparison):
-    """Both maximise the same density: every parameter agrees to 1e-4 relative.
-
-    Relative to the parameter itself, or for a mean to the data's spread (a mean
-    near 0 has no meaningful relative error).
-    """
-    pm_map, em_map = comparison.pymc_map.params, comparison.map_em.params
-    assert comparison.pymc_map.success
-    spread = comparison.X.std(axis=0)
-    assert_allclose(pm_map.weights, em_map.weights, rtol=1e-4)
-    assert np.all(
-        np.abs(pm_map.means - em_map.means) <= 1e-4 * np.maximum(np.abs(em_map.means), spread)
-    )
-    assert_allclose(pm_map.variances, em_map.variances, rtol=1e-4)
-    assert comparison.pymc_map.objective == pytest.approx(comparison.map_em.objective, rel=1e-8)
-
-
+@pytest.mark.slow  # statistical: a posterior's calibration
 def test_truth_inside_intervals_and_estimates_inside_bulk(comparison):
     table = comparison.table()
     assert len(table) == 3 + 6 + 3
@@ -61,34 +43,6 @@ def test_pointwise_log_likelihood_is_kept_and_correct(comparison):
         assert_allclose(ll[c, s], p.score_samples(comparison.X), rtol=1e-10)
     # The draws' log-likelihood sits below the EM maximum.
     assert comparison.draw_log_likelihood().max() <= comparison.mle.log_likelihood + 1e-6
-
-
-def test_pointwise_log_likelihood_matches_pymc(comparison):
-    """Our numpy log-likelihood equals pm.compute_log_likelihood on the same draws."""
-    import pymc as pm
-    import xarray as xr
-
-    from gmm_pp.model import get_model
-
-    X = comparison.X
-    mm = get_model(*X.shape, 3)
-    values, scaling = mm.prepare(X, comparison.prior)
-    mm.set_data(values)
-    w, m, v = (a[:, :5] for a in comparison.draws())
-    ws, ms, vs = scaling.to_scaled(w, m, v)
-    post = xr.Dataset(
-        {
-            "weights": (("chain", "draw", "component"), ws),
-            "means": (("chain", "draw", "component", "feature"), ms),
-            "variances": (("chain", "draw", "component"), vs),
-        }
-    )
-    tree = xr.DataTree.from_dict({"posterior": post})
-    out = pm.compute_log_likelihood(tree, model=mm.model, progressbar=False)
-    theirs = out["log_likelihood"]["obs"].values.reshape(4, 5, -1)
-    theirs = theirs - X.shape[1] * np.log(scaling.scale)
-    ours = comparison.posterior["log_likelihood"]["obs"].values[:, :5]
-    assert_allclose(ours, theirs, rtol=1e-10)
 
 
 def test_same_seed_same_draws(comparison, sim_data, truth_2d, small_sampler):
@@ -131,73 +85,6 @@ def test_bad_input_rejected_before_pymc(monkeypatch, sim_data):
         gmm_pp.compare(sim_data, 3, sampler=SamplerConfig(draws=0))
 
 
-def test_map_from_the_saddle_is_flagged(comparison):
-    from gmm_pp.inference import MAPWarning, find_map
-    from gmm_pp.model import get_model
-
-    X = comparison.X
-    center = X.mean(axis=0)
-    saddle = em.GMMParams([1 / 3] * 3, np.tile(center, (3, 1)), [X.var()] * 3)
-    with pytest.warns(MAPWarning, match="saddle"):
-        result = find_map(get_model(*X.shape, 3), X, comparison.prior, [saddle])
-    assert not result.success
-
-
-def test_config_record_is_frozen():
-    cfg = SamplerConfig()
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.draws = 10
-
-
-def test_compiled_map_equals_pm_find_map(comparison):
-    """Our MAP (find_MAP's loss, compiled once) equals pm.find_MAP from the same start."""
-    import warnings
-
-    import pymc as pm
-
-    from gmm_pp.inference import _LBFGS_OPTIONS
-    from gmm_pp.model import get_model
-
-    X = comparison.X
-    mm = get_model(*X.shape, 3)
-    values, scaling = mm.prepare(X, comparison.prior)
-    mm.set_data(values)
-    start = comparison.mle.params
-    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        dt = pm.find_MAP(
-            model=mm.model,
-            initvals=mm.point((w, m, v)),
-            jitter=False,
-            method="L-BFGS-B",
-            return_inferencedata=True,
-            progressbar=False,
-            options=_LBFGS_OPTIONS,
-        )
-    assert bool(dt["optimizer_result"]["success"].values)
-    post = dt["posterior"]
-    theirs = mm.params_from_scaled(
-        {name: post[name].values[0, 0] for name in ("weights", "means", "variances")}, scaling
-    )
-    ours = comparison.pymc_map.params
-    spread = X.std(axis=0)
-    assert_allclose(ours.weights, theirs.weights, rtol=1e-6)
-    assert np.all(np.abs(ours.means - theirs.means) <= 1e-6 * spread)
-    assert_allclose(ours.variances, theirs.variances, rtol=1e-6)
-
-
-def test_constrained_inverts_unconstrained():
-    from gmm_pp.model import get_model
-
-    w, m, v = np.array([0.1, 0.6, 0.3]), np.arange(6.0).reshape(3, 2), np.array([0.5, 1.0, 2.0])
-    mm = get_model(300, 2, 3)
-    back = mm.constrained(mm.unconstrained((w, m, v)))
-    assert_allclose(back["weights"], w, rtol=1e-14)
-    assert_allclose(back["variances"], v, rtol=1e-14)
-    assert_allclose(back["means"], m, rtol=0)
-
-
 #: Posterior means and sds of the session comparison (seed 3), recorded 2026-11-22 with
 #: PyMC 6.4, nutpie 0.16, numba__fastmath=False.
 GOLDEN_MEAN = [
@@ -214,6 +101,8 @@ GOLDEN_MEAN = [
     0.9249,
     0.6221,
 ]
+
+
 GOLDEN_SD = [
     0.0277,
     0.0217,
@@ -230,6 +119,7 @@ GOLDEN_SD = [
 ]
 
 
+@pytest.mark.slow  # statistical: a posterior's calibration
 def test_golden_posterior_summary(comparison):
     """Golden values, compared with Monte-Carlo tolerances.
 
@@ -242,32 +132,6 @@ def test_golden_posterior_summary(comparison):
     sd = np.array(GOLDEN_SD)
     assert np.all(np.abs(table.post_mean.values - GOLDEN_MEAN) <= 0.25 * sd), table
     assert_allclose(table.post_sd.values, sd, rtol=0.2)
-
-
-def test_posterior_starts_where_a_gradient_component_is_exactly_zero(comparison):
-    """Equal MAP-EM weights put the start's weight gradient at exactly 0, which nutpie refuses
-    ("bad initial gradient"); the start is nudged and sampling runs."""
-    from gmm_pp.inference import sample_posterior
-    from gmm_pp.model import get_model
-
-    rng = np.random.default_rng(0)
-    centres = np.array([[-20.0, 0.0], [0.0, 20.0], [20.0, 0.0]])
-    X = np.concatenate([c + 0.1 * rng.standard_normal((100, 2)) for c in centres])
-    prior = em.GMMPrior().resolve(X, 3)
-    start = em.fit(X, 3, prior=prior, seed=0).params
-    assert np.all(start.weights == start.weights[0])  # exactly equal: the trap
-    mm = get_model(*X.shape, 3)
-    values, scaling = mm.prepare(X, prior)
-    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    _, grad = mm.log_density(values)(mm.flat(mm.unconstrained((w, m, v))))
-    assert np.any(grad == 0.0)
-    trace, _ = sample_posterior(
-        mm, X, prior, start, SamplerConfig(draws=20, tune=20, chains=2, cores=1), seed=0
-    )
-    assert trace["posterior"]["weights"].shape == (2, 20, 3)
-
-
-# -- summaries at any scale ----------------------------------------------------------
 
 
 def _scaled_table(table, factor, shift=0.0):
@@ -324,61 +188,6 @@ def test_data_beyond_float64_are_named_before_pymc(sim_data):
         gmm_pp.compare(sim_data * 1e154, 3)
 
 
-# -- interrupted or incomplete samples are never results ------------------------------
-
-
-def test_ctrl_c_while_sampling_discards_the_draws(sim_data):
-    """nutpie's blocking call returns the draws so far on Ctrl-C; here it propagates."""
-    import threading
-    import time
-
-    from gmm_pp.inference import sample_posterior
-    from gmm_pp.model import get_model
-
-    prior = em.GMMPrior().resolve(sim_data, 3)
-    start = em.fit(sim_data, 3, seed=0).params
-    mm = get_model(*sim_data.shape, 3)
-    big = SamplerConfig(draws=200_000, tune=200, chains=2, cores=2)
-    timer = threading.Timer(1.0, __import__("_thread").interrupt_main)
-    timer.start()
-    t0 = time.perf_counter()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            sample_posterior(mm, sim_data, prior, start, big, seed=1)
-    finally:
-        timer.cancel()
-    assert time.perf_counter() - t0 < 60  # stopped, not sampled to the end
-
-
-def test_an_incomplete_trace_is_refused():
-    import xarray as xr
-
-    from gmm_pp.errors import SamplingError
-    from gmm_pp.inference import check_complete
-
-    config = SamplerConfig(draws=10, chains=2)
-    good = np.ones((2, 10, 3))
-    tree = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), good)})}
-    )
-    check_complete(tree, config)
-    short = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), good[:, :4])})}
-    )
-    with pytest.raises(SamplingError, match="2 chains x 4 draws, not the 2 x 10"):
-        check_complete(short, config)
-    padded = good.copy()
-    padded[1, 6:] = np.nan
-    nan = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset({"weights": (("chain", "draw", "c"), padded)})}
-    )
-    with pytest.raises(SamplingError, match="non-finite draws of 'weights'"):
-        check_complete(nan, config)
-
-
-# -- an ArviZ-clean DataTree -----------------------------------------------------------
-
-
 def test_arviz_defaults_run_on_the_saved_posterior(comparison, tmp_path):
     """ArviZ's default calls, no var_names, on posterior.nc as saved: the posterior group
     holds the model's parameters only (the relabelling permutation lives apart)."""
@@ -432,9 +241,6 @@ def test_feature_names_flow_into_the_tree_and_the_table(sim_data, small_sampler)
     params = comp.table().parameter.tolist()
     assert "mean[0,eruptions]" in params and "mean[2,waiting]" in params
     assert "mean[0,eruptions]" in comp.diagnostics.per_parameter
-
-
-# -- in a notebook ---------------------------------------------------------------------
 
 
 def test_short_reprs_and_a_rich_display(comparison):
