@@ -18,8 +18,10 @@ from pathlib import Path
 import em
 from gmm_pp import __version__
 from gmm_pp.config import SamplerConfig
-from gmm_pp.data import DEMO_TRUTH, load_data, simulate
-from gmm_pp.errors import GMMError, InputError
+from gmm_pp.data import DEMO_TRUTH, as_data, load_data, simulate
+from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
+from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
+from gmm_pp.io import output_folder
 from gmm_pp.progress import LOGGER, show, step
 
 __all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "run"]
@@ -307,15 +309,12 @@ def _sampler(args) -> SamplerConfig:
 
 
 def _bundled() -> str:
-    from gmm_pp.datasets import DATASETS
 
     return ", ".join(sorted(DATASETS))
 
 
 def _load(name: str):
     """The data (a DataFrame: a header names the columns) and the files it came from."""
-    from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
-
     if not Path(name).exists() and (name in DATASETS or name in ALIASES):
         return load_dataset(name, as_frame=True), []
     return load_data(name, as_frame=True), [Path(name)]
@@ -327,7 +326,6 @@ def _progress(args, message: str) -> None:
 
 
 def _cmd_fit(args) -> int:
-    from gmm_pp.io import output_folder
 
     X, inputs = _load(args.data)
     # resolved now: the data's scale and the prior are checked before any work
@@ -348,7 +346,6 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_em(args) -> int:
-    from gmm_pp.data import as_data
 
     X, names = as_data(*_load(args.data)[:1])
     result = em.fit(
@@ -368,7 +365,6 @@ def _cmd_em(args) -> int:
 
 
 def _cmd_demo(args) -> int:
-    from gmm_pp.io import output_folder
 
     out = Path(args.out)
     sampler = _sampler(args)
@@ -390,8 +386,6 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from gmm_pp.errors import ComparisonFormatError
-    from gmm_pp.io import output_folder
 
     source = Path(args.dir)
     if not (source / "comparison.json").is_file():  # before loading PyMC and ArviZ
@@ -457,7 +451,6 @@ def _cmd_teach(args) -> int:
         raise _UsageError("LESSON: name a lesson (gmm-pp teach --list shows them)")
     if args.lesson not in LESSONS:
         raise _UsageError(f"LESSON: expected one of {', '.join(LESSONS)}, got {args.lesson!r}")
-    from gmm_pp.io import output_folder
 
     out = Path(args.out or f"lesson-{args.lesson}")
     with output_folder(out, overwrite=args.overwrite) as tmp:

@@ -13,6 +13,7 @@ import functools
 import json
 import time
 from dataclasses import dataclass, field
+from html import escape
 from importlib import metadata
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from em import EMResult, GMMParams, GMMPrior
 from em.scaling import Scaling
 from em.validation import check_data, check_n_components
 from gmm_pp.config import SamplerConfig
-from gmm_pp.data import as_data
+from gmm_pp.data import as_data, check_feature_names
 from gmm_pp.diagnostics import Diagnostics, diagnose, flat_params
 from gmm_pp.errors import ComparisonFormatError, GMMError, InputError, InputTypeError
 from gmm_pp.inference import MAPResult, find_map, sample_posterior
@@ -32,7 +33,7 @@ from gmm_pp.io import output_folder
 from gmm_pp.model import get_model
 from gmm_pp.progress import EVERY, SamplingProgress, step
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
-from gmm_pp.summary import posterior_summary
+from gmm_pp.summary import formatted_table, posterior_summary
 
 __all__ = ["Comparison", "compare", "posterior_tree"]
 
@@ -137,8 +138,6 @@ class Comparison:
         """The table, the fits' objectives, the diagnostics and the timings, as text."""
         import pandas as pd
 
-        from gmm_pp.summary import formatted_table
-
         table = self.table().drop(columns="truth" if self.truth is None else [])
         shown = pd.DataFrame(formatted_table(table), columns=table.columns)
         d = self.diagnostics
@@ -167,10 +166,6 @@ class Comparison:
 
     def _repr_html_(self) -> str:
         """The table, the diagnostics and the warnings, for a notebook."""
-        from html import escape
-
-        from gmm_pp.summary import formatted_table
-
         table = self.table().drop(columns="truth" if self.truth is None else [])
         head = "".join(f"<th>{escape(str(c))}</th>" for c in table.columns)
         body = "".join(
@@ -420,7 +415,6 @@ def _load(directory: Path) -> Comparison:
 def _names(names, X) -> tuple[str, ...] | None:
     if names is None:
         return None
-    from gmm_pp.data import check_feature_names
 
     return check_feature_names(names, np.shape(X)[1] if np.ndim(X) == 2 else 1)
 

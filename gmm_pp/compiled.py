@@ -30,7 +30,9 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import hashlib
+import warnings
 from collections.abc import Iterable
+from importlib import metadata
 
 import numba
 import numpy as np
@@ -67,8 +69,6 @@ def supported() -> tuple[bool, str]:
     detail : str
         The installed and supported versions, in words.
     """
-    from importlib import metadata
-
     mismatched = []
     for name, want in SUPPORTED.items():
         try:
@@ -286,8 +286,6 @@ def compile_model(model, var_names: Iterable[str] | None = None) -> CachedPyMCMo
         Compiled under :data:`REPRODUCIBLE_FLAGS`, set here and only for this
         compile (no global setting changes).
     """
-    import warnings
-
     from pytensor import config
 
     ok, detail = supported()

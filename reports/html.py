@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from gmm_pp.io import output_folder
+from gmm_pp.summary import formatted_table
+from reports.figdata import figure_data
 from reports.style import ESS_PER_CHAIN_MIN, RHAT_MAX
 
 __all__ = ["render_page", "render_report", "save_figure", "write_report"]
@@ -79,7 +82,6 @@ def _table(comparison) -> tuple[list[str], list[list[str]]]:
     table = comparison.table()
     if comparison.truth is None:
         table = table.drop(columns="truth")
-    from gmm_pp.summary import formatted_table
 
     return [str(c) for c in table.columns], formatted_table(table)
 
@@ -143,8 +145,6 @@ def write_report(
         When ``out_dir`` is a file, is not empty (without ``overwrite``) or is
         being written by another process.
     """
-    from gmm_pp.io import output_folder
-
     with output_folder(
         out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
     ) as tmp:
@@ -164,7 +164,6 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
         The path of ``index.html``.
     """
     from reports import plots
-    from reports.figdata import figure_data
 
     tmp = Path(folder)
     tmp.mkdir(exist_ok=True)

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
 
+from reports.figdata import FigureData, figure_data
 from reports.style import COLORS, ESS_PER_CHAIN_MIN, LINESTYLES, RHAT_MAX, THRESHOLD
 
 __all__ = [
@@ -28,8 +29,6 @@ __all__ = [
 
 def _data(source):
     """The figure data of ``source``: a FigureData as it is, a Comparison's computed."""
-    from reports.figdata import FigureData, figure_data
-
     return source if isinstance(source, FigureData) else figure_data(source)
 
 

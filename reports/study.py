@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gmm_pp.io import output_folder
+from reports.html import render_page, save_figure
 from reports.style import RHAT_MAX
 
 __all__ = ["render_study_report", "study_figure_data", "write_study_report"]
@@ -105,8 +107,6 @@ def write_study_report(result, out_dir: str | Path, *, overwrite: bool = False) 
     Path
         The path of ``index.html``.
     """
-    from gmm_pp.io import output_folder
-
     with output_folder(
         out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
     ) as tmp:
@@ -117,7 +117,6 @@ def write_study_report(result, out_dir: str | Path, *, overwrite: bool = False) 
 def render_study_report(result, folder: str | Path) -> Path:
     """Write a study report's files into the existing folder ``folder`` (not atomic)."""
     from reports import study_plots
-    from reports.html import render_page, save_figure
 
     tmp = Path(folder)
     data = study_figure_data(result.parameters, result.summary)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+from gmm_pp.data import load_data
 from gmm_pp.errors import InputError
 
 __all__ = ["ALIASES", "DATASETS", "load_dataset"]
@@ -50,7 +51,6 @@ def load_dataset(name: str, *, as_frame: bool = False):
     name = ALIASES.get(name, name)
     if name not in DATASETS:
         raise InputError(f"name: expected one of {sorted(DATASETS)}, got {name!r}")
-    from gmm_pp.data import load_data
 
     with resources.as_file(resources.files(__package__) / DATASETS[name][0]) as path:
         return load_data(path, as_frame=as_frame)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gmm_pp.config import SamplerConfig
+from gmm_pp.data import simulate
 from gmm_pp.diagnostics import flat_params
 from gmm_pp.study.config import Scenario
 from gmm_pp.summary import interval_columns, posterior_summary, thin_indices
@@ -87,7 +88,6 @@ def run_replication(task: Task) -> dict:
         ``rows`` is empty).  Deterministic given the task, seconds aside.
     """
     from gmm_pp.comparison import compare
-    from gmm_pp.data import simulate
 
     t0 = time.perf_counter()
     base = _base(task)

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from gmm_pp.io import output_folder
 from reports.html import render_page, save_figure
 
 __all__ = ["render_lesson", "write_lesson"]
@@ -35,8 +36,6 @@ def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Pat
     Path
         The path of ``index.html``.
     """
-    from gmm_pp.io import output_folder
-
     with output_folder(
         out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
     ) as tmp:
