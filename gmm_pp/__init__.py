@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Comparison": "gmm_pp.comparison",
-    "compare": "gmm_pp.comparison",
+    "compare": "gmm_pp.pipeline",
     "DataError": "gmm_pp.errors",
     "GMMError": "gmm_pp.errors",
     "SamplerConfig": "gmm_pp.config",

@@ -87,7 +87,7 @@ def run_replication(task: Task) -> dict:
         diagnostics, warnings, seconds, and the error if it failed; then
         ``rows`` is empty).  Deterministic given the task, seconds aside.
     """
-    from gmm_pp.comparison import compare
+    from gmm_pp.pipeline import compare
 
     t0 = time.perf_counter()
     base = _base(task)

@@ -14,7 +14,7 @@ LESSON_SAMPLER = SamplerConfig(draws=500, tune=500, chains=4)
 
 def quiet_compare(X, k, *, sampler: SamplerConfig | None, seed: int, **kwargs):
     """``gmm_pp.compare`` with its warnings collected: ``(comparison, [first lines])``."""
-    from gmm_pp.comparison import compare
+    from gmm_pp.pipeline import compare
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -69,7 +69,7 @@ def test_save_load_round_trip(comparison, tmp_path):
 
 
 def test_bad_input_rejected_before_pymc(monkeypatch, sim_data):
-    import gmm_pp.comparison as c
+    import gmm_pp.pipeline as c
 
     def boom(*args, **kwargs):
         raise AssertionError("PyMC must not be reached")

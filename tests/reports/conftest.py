@@ -10,10 +10,11 @@ import pytest
 import xarray as xr
 
 import em
-from gmm_pp.comparison import Comparison, posterior_tree
+from gmm_pp.comparison import Comparison
 from gmm_pp.config import SamplerConfig
 from gmm_pp.diagnostics import diagnose
 from gmm_pp.inference import MAPResult
+from gmm_pp.pipeline import posterior_tree
 from gmm_pp.relabel import relabel_draws
 
 

@@ -81,16 +81,16 @@ def test_another_study_in_the_same_folder_is_refused(serial_study, tiny):
 
 
 def test_failed_replication_is_recorded_and_the_study_goes_on(tmp_path, monkeypatch, tiny):
-    import gmm_pp.comparison
+    import gmm_pp.pipeline
 
-    real = gmm_pp.comparison.compare
+    real = gmm_pp.pipeline.compare
 
     def compare(X, k, **kw):
         if kw["truth"].weights.max() < 0.4:  # the fixed truth has equal weights
             raise FloatingPointError("the sampler blew up")
         return real(X, k, **kw)
 
-    monkeypatch.setattr(gmm_pp.comparison, "compare", compare)
+    monkeypatch.setattr(gmm_pp.pipeline, "compare", compare)
     raw = copy.deepcopy(tiny)
     raw["study"]["replications"] = 1
     result = run_study(load_config(raw), tmp_path / "f", engine="serial", progress=False)
@@ -101,7 +101,7 @@ def test_failed_replication_is_recorded_and_the_study_goes_on(tmp_path, monkeypa
     summary = {f["scenario"]: f for f in result.summary["failures"]}
     assert summary["fixed"]["errors"] == 1 and summary["sbc"]["errors"] == 0
     # recorded failures are skipped on a rerun, and retried when asked
-    monkeypatch.setattr(gmm_pp.comparison, "compare", real)
+    monkeypatch.setattr(gmm_pp.pipeline, "compare", real)
     again = run_study(load_config(raw), tmp_path / "f", engine="serial", progress=False)
     assert again.ran == 0
     retried = run_study(

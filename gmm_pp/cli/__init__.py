@@ -1,7 +1,7 @@
 """The ``gmm-pp`` command line: the entry point, safe against Ctrl-C from its first line.
 
 Only the standard library is imported here.  :func:`main` installs the signal
-handling and then imports :mod:`gmm_pp.commands` (the parser and the commands),
+handling and then imports :mod:`gmm_pp.cli.commands` (and :mod:`gmm_pp.cli.parser`),
 so an interrupt at any moment -- while NumPy or PyMC load, while a model
 compiles, samples or a report is written -- ends with one line and exit code
 130 (143 for SIGTERM), after the output policy of :mod:`gmm_pp.io` has removed
@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     previous = _install(signal.SIGTERM, _on_sigterm)
     try:
-        from gmm_pp.commands import run
+        from gmm_pp.cli.commands import run
 
         return run(argv)
     except KeyboardInterrupt:

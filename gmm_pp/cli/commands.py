@@ -1,0 +1,227 @@
+"""The ``gmm-pp`` commands: one function per command, and :func:`run`.
+
+:func:`gmm_pp.cli.main` imports this module only once its signal handling is in
+place; the parser is :mod:`gmm_pp.cli.parser`.  Errors print one line
+(``gmm-pp: error: ...``) and exit non-zero, with no traceback; warnings print one
+line each (``gmm-pp: warning: ...``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import em
+from gmm_pp.cli.parser import PRIOR_FLAGS, SAMPLER_FLAGS, UsageError, build_parser, from_fields
+from gmm_pp.config import SamplerConfig
+from gmm_pp.data import DEMO_TRUTH, as_data, load_data, simulate
+from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
+from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
+from gmm_pp.io import output_folder
+from gmm_pp.progress import LOGGER, show, step
+
+__all__ = ["COMMANDS", "EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "run"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def _sampler(args) -> SamplerConfig:
+    config = from_fields(SamplerConfig, args, SAMPLER_FLAGS)
+    return dataclasses.replace(config, progress=sys.stderr.isatty() and not args.quiet)
+
+
+def _load(name: str):
+    """The data (a DataFrame: a header names the columns) and the files it came from."""
+    if not Path(name).exists() and (name in DATASETS or name in ALIASES):
+        return load_dataset(name, as_frame=True), []
+    return load_data(name, as_frame=True), [Path(name)]
+
+
+def _progress(args, message: str) -> None:
+    if not args.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_fit(args) -> int:
+
+    X, inputs = _load(args.data)
+    # resolved now: the data's scale and the prior are checked before any work
+    prior = from_fields(em.GMMPrior, args, PRIOR_FLAGS).resolve(X, args.components)
+    sampler = _sampler(args)
+    out = Path(args.out)
+    with output_folder(out, overwrite=args.overwrite, inputs=inputs) as tmp:
+        from gmm_pp.pipeline import compare
+        from reports import render_report
+
+        comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
+        with step(f"writing the comparison and its report to {out}"):
+            comparison.write_files(tmp)
+            render_report(comparison, tmp / "report")
+    print(comparison.summary())
+    _progress(args, f"gmm-pp: saved to {out}; report: {out / 'report' / 'index.html'}")
+    return EXIT_OK
+
+
+def _cmd_em(args) -> int:
+
+    X, names = as_data(*_load(args.data)[:1])
+    result = em.fit(
+        X,
+        args.components,
+        n_init=args.n_init,
+        max_iter=args.max_iter,
+        tol=args.tol,
+        prior=em.GMMPrior() if args.prior else None,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(dict(result.to_summary(names), seed=args.seed), indent=2))
+    else:
+        print(result.summary(names) + f", seed = {args.seed}")
+    return EXIT_OK
+
+
+def _cmd_demo(args) -> int:
+
+    out = Path(args.out)
+    sampler = _sampler(args)
+    with output_folder(out, overwrite=args.overwrite) as tmp:
+        from gmm_pp.pipeline import compare
+        from reports import render_report
+
+        X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
+        _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
+        comparison = compare(
+            X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
+        )
+        if not args.quiet:
+            print(comparison.summary(), file=sys.stderr)
+        with step(f"writing the report to {out}"):
+            render_report(comparison, tmp, title="gmm-pp demo")
+    print((out / "index.html").resolve())
+    return EXIT_OK
+
+
+def _cmd_report(args) -> int:
+
+    source = Path(args.dir)
+    if not (source / "comparison.json").is_file():  # before loading PyMC and ArviZ
+        raise ComparisonFormatError(
+            f"DIR: no comparison.json in {str(source)!r}; point to a folder written by "
+            "'gmm-pp fit --out'"
+        )
+    out = Path(args.out) if args.out else source / "report"
+    with output_folder(out, overwrite=args.overwrite, inputs=[source]) as tmp:
+        from gmm_pp.comparison import Comparison
+        from reports import render_report
+
+        render_report(Comparison.load(source), tmp)
+    print((out / "index.html").resolve())
+    return EXIT_OK
+
+
+def _cmd_study(args) -> int:
+    from gmm_pp.study import EXAMPLE, load_config, run_study
+
+    if args.example == (args.config is not None):
+        raise UsageError("CONFIG: give a study file or --example (one of the two)")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: expected an integer >= 1, got {args.workers}")
+    source = EXAMPLE if args.example else Path(args.config)
+    config = load_config(source)
+    try:
+        result = run_study(
+            config,
+            args.out,
+            engine=args.engine,
+            workers=args.workers,
+            address=args.address,
+            progress=not args.quiet,
+            retry_failed=args.retry_failed,
+            overwrite=args.overwrite,
+            inputs=[] if args.example else [source],
+        )
+    except KeyboardInterrupt:
+        print(
+            f"gmm-pp: interrupted; finished replications are kept in {args.out}: "
+            "rerun the same command to resume",
+            file=sys.stderr,
+        )
+        return 130  # as gmm_pp.cli.EXIT_INTERRUPTED
+    print(result.text())
+    if not args.no_report:
+        from reports.study import write_study_report
+
+        index = write_study_report(result, Path(args.out) / "report", overwrite=True)
+        print(f"report: {index.resolve()}")
+    return EXIT_OK
+
+
+def _cmd_teach(args) -> int:
+    from reports.lessons import LESSONS, build_lesson, render_lesson
+
+    if args.list:
+        for name, (about, _) in LESSONS.items():
+            print(f"{name:16} {about}")
+        return EXIT_OK
+    if args.lesson is None:
+        raise UsageError("LESSON: name a lesson (gmm-pp teach --list shows them)")
+    if args.lesson not in LESSONS:
+        raise UsageError(f"LESSON: expected one of {', '.join(LESSONS)}, got {args.lesson!r}")
+
+    out = Path(args.out or f"lesson-{args.lesson}")
+    with output_folder(out, overwrite=args.overwrite) as tmp:
+        _progress(args, f"gmm-pp: computing lesson {args.lesson} ...")
+        lesson = build_lesson(args.lesson, seed=args.seed)
+        render_lesson(lesson, tmp)
+    print((out / "index.html").resolve())
+    return EXIT_OK
+
+
+def _one_line(message: str) -> str:
+    return " ".join(str(message).split())
+
+
+#: The command functions by name (the parser sets ``args.command``).
+COMMANDS = {
+    "em": _cmd_em,
+    "fit": _cmd_fit,
+    "report": _cmd_report,
+    "demo": _cmd_demo,
+    "study": _cmd_study,
+    "teach": _cmd_teach,
+}
+
+
+def run(argv: Sequence[str] | None) -> int:
+    """Parse ``argv`` and run the command; see :func:`gmm_pp.cli.main`."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    handler = None if getattr(args, "quiet", False) else show()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            code = COMMANDS[args.command](args)
+        except UsageError as exc:
+            print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+            return EXIT_USAGE
+        except GMMError as exc:
+            code = EXIT_ERROR
+            print(f"gmm-pp: error: {_one_line(exc)}", file=sys.stderr)
+        finally:
+            if handler is not None:
+                LOGGER.removeHandler(handler)
+    for w in caught:
+        print(f"gmm-pp: warning: {_one_line(w.message)}", file=sys.stderr)
+    return code

@@ -1,0 +1,290 @@
+"""The pipeline behind :func:`compare`: every fit of one data set, then the posterior's tree.
+
+:func:`compare` fits the MLE by EM, the MAP by EM under the prior (MAP-EM), the
+MAP by PyMC (from the EM estimates), and the posterior by nutpie (chains
+started at MAP-EM), relabels the draws to EM's labels, computes diagnostics
+and the pointwise log-likelihood of every draw, and times every step; the
+result is a :class:`gmm_pp.comparison.Comparison`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import xarray as xr
+
+import em
+from em import GMMParams, GMMPrior
+from em.scaling import Scaling
+from em.validation import check_n_components
+from gmm_pp.comparison import Comparison
+from gmm_pp.config import SamplerConfig
+from gmm_pp.data import as_data
+from gmm_pp.diagnostics import diagnose
+from gmm_pp.errors import InputError, InputTypeError
+from gmm_pp.inference import find_map, sample_posterior
+from gmm_pp.model import get_model
+from gmm_pp.progress import EVERY, SamplingProgress, step
+from gmm_pp.relabel import Relabelled, align_params, relabel_draws
+
+__all__ = ["PRIOR_DRAWS", "compare", "posterior_tree"]
+
+
+#: Draws from the prior kept in the ``prior`` group (one chain).
+PRIOR_DRAWS = 1000
+
+
+def posterior_tree(
+    X: np.ndarray,
+    relabelled: Relabelled,
+    sample_stats: xr.Dataset,
+    *,
+    feature_names=None,
+    prior_draws: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> xr.DataTree:
+    """The posterior as an ArviZ DataTree, in the data's units.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    relabelled : Relabelled
+        Draws (chain, draw, ...) in the reference labelling, with their permutations.
+    sample_stats : xarray.Dataset
+        The sampler's statistics over (chain, draw); must hold ``diverging``.
+    feature_names : sequence of str, optional
+        The ``feature`` coordinate (default 0, 1, ...).
+    prior_draws : tuple of ndarray, optional
+        Weights (chain, draw, K), means (chain, draw, K, d) and variances (chain,
+        draw, K) drawn from the prior.
+
+    Returns
+    -------
+    xarray.DataTree
+        Groups ``posterior`` (the model's parameters only: weights, means,
+        variances), ``prior`` (the same, drawn from the prior, when given),
+        ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point),
+        ``observed_data`` and ``relabelling`` (each draw's permutation to EM's
+        labels: bookkeeping, kept out of ``posterior`` so ArviZ's default calls
+        see parameters only).
+    """
+    chains, draws, k = relabelled.weights.shape
+    d = X.shape[1]
+    coords = {
+        "component": np.arange(k),
+        "feature": np.arange(d) if feature_names is None else np.array(list(feature_names)),
+        "point": np.arange(X.shape[0]),
+    }
+
+    def parameters(w, m, v) -> xr.Dataset:
+        c, s = w.shape[:2]
+        return xr.Dataset(
+            {
+                "weights": (("chain", "draw", "component"), w),
+                "means": (("chain", "draw", "component", "feature"), m),
+                "variances": (("chain", "draw", "component"), v),
+            },
+            coords={
+                "chain": np.arange(c),
+                "draw": np.arange(s),
+                "component": coords["component"],
+                "feature": coords["feature"],
+            },
+        )
+
+    dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
+    loglik = em.pointwise_log_likelihood(
+        X, relabelled.weights, relabelled.means, relabelled.variances
+    )
+    groups = {
+        "posterior": parameters(relabelled.weights, relabelled.means, relabelled.variances),
+        "sample_stats": sample_stats,
+        "log_likelihood": xr.Dataset(
+            {"obs": (("chain", "draw", "point"), loglik)},
+            coords={**dims, "point": coords["point"]},
+        ),
+        "observed_data": xr.Dataset(
+            {"obs": (("point", "feature"), X)},
+            coords={c: coords[c] for c in ("point", "feature")},
+        ),
+        "relabelling": xr.Dataset(
+            {"permutation": (("chain", "draw", "component"), relabelled.permutations)},
+            coords={**dims, "component": coords["component"]},
+            attrs={
+                "description": "permutation[chain, draw, j] is the label (EM's) given to the "
+                "sampled component j of that draw"
+            },
+        ),
+    }
+    if prior_draws is not None:
+        groups["prior"] = parameters(*prior_draws)
+    return xr.DataTree.from_dict(groups)
+
+
+def _posterior_from_trace(
+    X, trace, scaling: Scaling, reference: GMMParams, feature_names, prior_draws
+):
+    """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units.
+
+    Relabelling and the diagnostics work on the scaled draws (the permutation
+    is the same in either units, R-hat and ESS are affine invariant), so no
+    square of a draw over- or underflows at extreme scales.
+
+    Returns
+    -------
+    tree : xarray.DataTree
+    raw, relabelled : tuple of ndarray
+        The scaled draws (weights, means, variances) as sampled and relabelled.
+    share_relabelled : float
+    """
+    post = trace["posterior"]
+    w, m, v = (post[name].values for name in ("weights", "means", "variances"))
+    _, ref_means, _ = scaling.to_scaled(reference.weights, reference.means, reference.variances)
+    scaled = relabel_draws(w, m, v, ref_means)
+    data_w, data_m, data_v = scaling.from_scaled(scaled.weights, scaled.means, scaled.variances)
+    in_data_units = scaled._replace(weights=data_w, means=data_m, variances=data_v)
+    stats = trace["sample_stats"].to_dataset()
+    keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
+    tree = posterior_tree(
+        X, in_data_units, stats[keep], feature_names=feature_names, prior_draws=prior_draws
+    )
+    relabelled = (scaled.weights, scaled.means, scaled.variances)
+    return tree, (w, m, v), relabelled, scaled.share_relabelled
+
+
+def compare(
+    X,
+    n_components: int,
+    *,
+    prior: GMMPrior | None = None,
+    sampler: SamplerConfig | None = None,
+    seed: int | None = None,
+    truth: GMMParams | None = None,
+    n_init: int | None = None,
+    map_starts: int = 1,
+    em_tol: float = 1e-12,
+    feature_names=None,
+) -> Comparison:
+    """Fit the MLE, MAP-EM, PyMC's MAP and the posterior of one data set.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features) or (n_samples,), or DataFrame
+        A DataFrame's string columns name the features (tables, axes, files).
+    n_components : int
+    prior : GMMPrior, optional
+        Default ``GMMPrior()``, scaled to the data.
+    sampler : SamplerConfig, optional
+        Draws, tuning, chains, target_accept; default ``SamplerConfig()``.
+    seed : int, optional
+        One seed for everything (EM restarts, the sampler); same seed, same numbers.
+    truth : GMMParams, optional
+        The simulating parameters, when known (relabelled to EM's labels).
+    n_init : int, optional
+        EM restarts (default 5).
+    map_starts : int, default 1
+        PyMC MAP starts: the MLE, then the next-best EM restarts.
+    em_tol : float, default 1e-12
+        EM's relative tolerance here: tighter than ``em.fit``'s default, since the
+        estimates are compared with each other and with PyMC's MAP.
+    feature_names : sequence of str, optional
+        Names of the columns of ``X`` (default: a DataFrame's columns, else none).
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import gmm_pp, em
+    >>> X, _ = gmm_pp.simulate(gmm_pp.data.DEMO_TRUTH, 300, seed=0)  # doctest: +SKIP
+    >>> comp = gmm_pp.compare(X, 3, seed=0)  # doctest: +SKIP
+    >>> print(comp.table())  # doctest: +SKIP
+    """
+    values, names = as_data(X, feature_names)
+    data = em.prepare(values, names)  # validated and standardised once, for every fit
+    X = data.values
+    k = check_n_components(n_components, X.shape[0])
+    sampler = SamplerConfig() if sampler is None else sampler
+    if not isinstance(sampler, SamplerConfig):
+        raise InputTypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
+    if truth is not None and (truth.n_components != k or truth.n_features != X.shape[1]):
+        raise InputError(
+            f"truth: expected {k} components and {X.shape[1]} features, got "
+            f"{truth.n_components} and {truth.n_features}"
+        )
+    if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
+        raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
+    resolved = (GMMPrior() if prior is None else prior).resolve(data, k)
+    seq = np.random.SeedSequence(seed)
+    em_seed, sampler_seed, prior_seed = seq.spawn(3)
+    timings: dict[str, float] = {}
+
+    n, d = X.shape
+    t = time.perf_counter()
+    with step(f"EM and MAP-EM on {n} points, d = {d}, K = {k}"):
+        mle = em.fit(data, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
+        timings["em"] = time.perf_counter() - t
+        t = time.perf_counter()
+        map_em = em.fit(data, k, init=mle.params, prior=resolved, tol=em_tol)
+        timings["map_em"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    mm = get_model(*X.shape, k)
+    timings["model"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with step(
+        f"loading the compiled PyMC model for {n} x {d}, K = {k} (compiled on first use: "
+        "up to a minute)"
+    ):
+        mm.nutpie_model()  # the MAP and the sampler share this compiled log-density
+    timings["compile"] = time.perf_counter() - t
+
+    ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
+    starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
+    with step("PyMC's MAP from the EM estimate"):
+        pymc_map = find_map(mm, data, resolved, starts)
+    pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
+    timings["map_pymc"] = pymc_map.seconds
+
+    t = time.perf_counter()
+    watch = SamplingProgress()
+    what = f"sampling the posterior: {sampler.chains} chains x ({sampler.tune} + {sampler.draws})"
+    # On a terminal nutpie draws its own bar; in a log, a line every 10 s says how far.
+    with step(what, status=watch.status, every=None if sampler.progress else EVERY):
+        trace, scaling = sample_posterior(
+            mm,
+            data,
+            resolved,
+            map_em.params,
+            sampler,
+            int(sampler_seed.generate_state(1)[0]),
+            progress=watch,
+        )
+    timings["sample"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    prior_draws = resolved.sample(k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed))
+    tree, raw, relabelled, share = _posterior_from_trace(
+        X, trace, scaling, mle.params, names, prior_draws
+    )
+    divergences = int(tree["sample_stats"]["diverging"].values.sum())
+    diagnostics = diagnose(raw, relabelled, divergences, share, names)
+    timings["diagnostics"] = time.perf_counter() - t
+    aligned_truth = None if truth is None else align_params(truth, mle.params)
+    return Comparison(
+        X=X,
+        prior=resolved,
+        mle=mle,
+        map_em=map_em,
+        pymc_map=pymc_map,
+        posterior=tree,
+        diagnostics=diagnostics,
+        timings=timings,
+        truth=aligned_truth,
+        seed=seed,
+        sampler=sampler,
+        feature_names=names,
+    )
