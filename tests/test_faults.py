@@ -36,7 +36,9 @@ def work(tmp_path_factory, comparison):  # comparison: the shape is compiled and
     return folder
 
 
-@pytest.mark.parametrize(("sig", "overwrite"), [(signal.SIGKILL, True), (signal.SIGINT, True)])
+# Ctrl-C while replacing an earlier result (it must survive); a kill of a first write
+# (nothing may be left that looks like a result, and the next run cleans up).
+@pytest.mark.parametrize(("sig", "overwrite"), [(signal.SIGINT, True), (signal.SIGKILL, False)])
 def test_a_killed_or_interrupted_fit_loses_nothing(work, sig, overwrite):
     rng = np.random.default_rng(int(sig) * 10 + overwrite)
     outcome = faults.trial("fit", work, rng, SPAN, sig, index=int(sig) + 100 * overwrite,
