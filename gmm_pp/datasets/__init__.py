@@ -7,6 +7,10 @@
   (minutes) and waiting time to the next eruption (minutes); R's
   ``datasets::faithful`` (Azzalini and Bowman, 1990; Härdle, 1991), the classic
   two-component example.
+- ``iris``: Fisher's (Anderson's) iris measurements, 150 x 4 (sepal and petal length
+  and width, cm), without the species; R's ``datasets::iris``.
+- ``galaxies``: velocities of 82 galaxies in the Corona Borealis region, in 1000 km/s
+  (Roeder, 1990); R's ``MASS::galaxies / 1000``, the classic hard case for EM's starts.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ __all__ = ["ALIASES", "DATASETS", "load_dataset"]
 DATASETS: dict[str, tuple[str, str]] = {
     "course-example": ("course_example.csv", "the course's worked 1-D example (5 points)"),
     "faithful": ("faithful.csv", "Old Faithful eruptions and waiting times (272 x 2)"),
+    "galaxies": ("galaxies.csv", "velocities of 82 galaxies, 1000 km/s (82 x 1)"),
+    "iris": ("iris.csv", "iris sepal and petal measurements, cm (150 x 4)"),
 }
 
 
@@ -34,7 +40,7 @@ def load_dataset(name: str, *, as_frame: bool = False):
 
     Parameters
     ----------
-    name : {"course-example", "faithful"}
+    name : {"course-example", "faithful", "galaxies", "iris"}
     as_frame : bool, default False
         A pandas DataFrame with the data set's column names (``eruptions``,
         ``waiting`` for faithful), as scikit-learn's loaders do.

@@ -73,11 +73,18 @@ def test_bundled_data_sets():
     assert faithful.shape == (272, 2)
     assert faithful.mean(axis=0) == pytest.approx([3.487783, 70.897059], abs=1e-6)
     assert faithful[:, 1].min() == 43 and faithful[:, 1].max() == 96
+    # R's summary(MASS::galaxies / 1000) and colMeans(iris[, 1:4])
+    galaxies = load_dataset("galaxies")
+    assert galaxies.shape == (82, 1) and galaxies.mean() == pytest.approx(20.82817, abs=1e-5)
+    assert (galaxies.min(), galaxies.max()) == (9.172, 34.279)
+    iris = load_dataset("iris")
+    assert iris.shape == (150, 4)
+    assert iris.mean(axis=0) == pytest.approx([5.843333, 3.057333, 3.758, 1.199333], abs=1e-6)
     course = load_dataset("course-example")
     assert course[:, 0].tolist() == [0.2, -0.9, -1.0, 1.2, 1.8]
     assert load_dataset("course_example").tolist() == course.tolist()  # the earlier name
-    with pytest.raises(ValueError, match=r"name: expected one of \['course-example', 'faithful'\]"):
-        load_dataset("iris")
+    with pytest.raises(ValueError, match=r"name: expected one of \['course-example', 'faithful', 'galaxies', 'iris'\]"):
+        load_dataset("old-faithful")
 
 
 def test_names_come_from_the_header(tmp_path):
