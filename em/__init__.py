@@ -27,16 +27,20 @@ from em.exceptions import (
     InputError,
     InputTypeError,
     NotFittedError,
+    SpuriousComponentWarning,
 )
 from em.fit import fit
 from em.init import kmeans, kmeans_plusplus
 from em.params import GMMParams
 from em.prepared import PreparedData, prepare
 from em.prior import GMMPrior
-from em.result import EMResult, EMTrace
+from em.result import Basin, EMResult, EMTrace
+from em.screen import Screen
 from em.steps import e_step, m_step
+from em.strategy import initial_params
 
 __all__ = [
+    "Basin",
     "ConvergenceWarning",
     "DegenerateComponentWarning",
     "EMResult",
@@ -48,9 +52,11 @@ __all__ = [
     "InputTypeError",
     "NotFittedError",
     "PreparedData",
+    "Screen",
     "SphericalGaussianMixture",
     "e_step",
     "fit",
+    "initial_params",
     "kmeans",
     "kmeans_plusplus",
     "log_likelihood",
@@ -59,6 +65,7 @@ __all__ = [
     "pointwise_log_likelihood",
     "prepare",
     "score_samples",
+    "SpuriousComponentWarning",
 ]
 
 

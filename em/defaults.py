@@ -9,16 +9,34 @@ from __future__ import annotations
 import os
 
 __all__ = [
+    "AUTO_KMEANS",
     "BLOCK_ELEMENTS",
     "COLLAPSE_VARIANCE",
     "EMPTY_COUNT",
     "EXACT_DISTANCE_RATIO",
+    "EMEM_SHORT_ITER",
+    "EMEM_SHORT_RUNS",
     "EXP_FLOOR",
+    "HC_MAX_POINTS",
+    "HC_MIN_VARIANCE",
     "INIT",
     "KMEANS_MAX_ITER",
     "MAX_ITER",
     "N_INIT",
     "N_THREADS",
+    "SCREEN_ELEMENTS",
+    "SCREEN_KEEP",
+    "SCREEN_MAX",
+    "SCREEN_MAX_ITER",
+    "SCREEN_MIN",
+    "SCREEN_MIN_ITER",
+    "SCREEN_TRIES",
+    "SCREEN_WORK",
+    "SPLIT_MERGE_ELEMENTS",
+    "SPLIT_MERGE_MAX",
+    "SPLIT_MERGE_MIN",
+    "SPLIT_MERGE_TRIES",
+    "SPURIOUS_VARIANCE",
     "TOL",
     "WEIGHT_ATOL",
 ]
@@ -27,10 +45,47 @@ __all__ = [
 TOL: float = 1e-6
 #: Maximum number of EM iterations (M-steps) per restart.
 MAX_ITER: int = 1000
-#: Number of restarts for a random initialisation (a fixed start runs once).
+#: Number of restarts of one kind of start (a fixed start runs once).
 N_INIT: int = 5
-#: Default initialisation.
-INIT: str = "kmeans++"
+#: Default initialisation: the default strategy (:mod:`em.strategy`).
+INIT: str = "auto"
+#: k-means++ starts of the default strategy (``init="auto"``, :mod:`em.strategy`).
+AUTO_KMEANS: int = 2
+#: The default strategy screens ``clip(SCREEN_ELEMENTS // (n K), SCREEN_MIN,
+#: SCREEN_MAX)`` random starts together (:mod:`em.screen`; its memory is about
+#: ``max(SCREEN_ELEMENTS, n K)`` numbers) for ``clip(SCREEN_WORK // (S n K),
+#: SCREEN_MIN_ITER, SCREEN_MAX_ITER)`` iterations, and runs the best
+#: ``SCREEN_KEEP`` new regular optima in full (trying at most ``SCREEN_TRIES``).
+SCREEN_ELEMENTS: int = 200_000
+SCREEN_MIN: int = 4
+SCREEN_MAX: int = 200
+SCREEN_WORK: int = 20_000_000
+SCREEN_MIN_ITER: int = 10
+SCREEN_MAX_ITER: int = 200
+SCREEN_KEEP: int = 2
+SCREEN_TRIES: int = 6
+#: Split-and-merge moves (:mod:`em.split_merge`): at most ``SPLIT_MERGE_TRIES``
+#: from one optimum, ``clip(SPLIT_MERGE_ELEMENTS // (n K), SPLIT_MERGE_MIN,
+#: SPLIT_MERGE_MAX)`` in all.
+SPLIT_MERGE_TRIES: int = 20
+SPLIT_MERGE_ELEMENTS: int = 500_000
+SPLIT_MERGE_MIN: int = 4
+SPLIT_MERGE_MAX: int = 100
+#: Short EM runs of an ``"emEM"`` start, and the iterations of each.
+EMEM_SHORT_RUNS: int = 10
+EMEM_SHORT_ITER: int = 10
+#: ``"hc"`` clusters at most this many rows (a random subsample of larger data):
+#: its memory grows as the square of the rows.
+HC_MAX_POINTS: int = 1000
+#: A cluster of ``"hc"``'s partition starts with at least this variance, in units
+#: of the data's (a singleton has none).
+HC_MIN_VARIANCE: float = 1e-3
+
+#: A component is *spurious* -- fitted to a few points close together, a local
+#: maximum EM finds but nobody wants -- when it holds fewer than d + 1 points'
+#: worth of responsibility, or when its variance falls below this fraction of the
+#: data's variance per coordinate (its sd below about 3% of the data's).
+SPURIOUS_VARIANCE: float = 1e-3
 #: Lloyd iterations of the k-means used for initialisation.
 KMEANS_MAX_ITER: int = 100
 

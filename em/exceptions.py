@@ -15,6 +15,7 @@ __all__ = [
     "InputError",
     "InputTypeError",
     "NotFittedError",
+    "SpuriousComponentWarning",
 ]
 
 
@@ -39,6 +40,10 @@ class ConvergenceWarning(UserWarning):
 
 class DegenerateComponentWarning(UserWarning):
     """A component collapsed onto a point or lost all its data."""
+
+
+class SpuriousComponentWarning(UserWarning):
+    """A maximum has a component fitted to a few points close together."""
 
 
 class NotFittedError(InputError, AttributeError):

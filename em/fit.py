@@ -12,17 +12,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from em import defaults
-from em._parallel import sweeping
 from em._workspace import Workspace
-from em.defaults import COLLAPSE_VARIANCE, EMPTY_COUNT
-from em.exceptions import ConvergenceWarning, DegenerateComponentWarning, InputError, InputTypeError
-from em.init import ParamsStart, RespStart, kmeans_start, random_start
+from em.exceptions import (
+    ConvergenceWarning,
+    InputError,
+    InputTypeError,
+)
+from em.init import ParamsStart, RespStart
 from em.params import GMMParams
 from em.prepared import prepare
-from em.prior import GMMPrior, log_prior_terms
+from em.prior import GMMPrior
 from em.result import EMResult, EMTrace
-from em.scaling import Scaling
-from em.steps import check_resp, m_step_kernel
+from em.starts import KINDS, check_kind
+from em.steps import check_resp
+from em.strategy import Problem, auto, kind_start, new_seed
 from em.validation import (
     check_n_components,
     check_positive_int,
@@ -31,8 +34,6 @@ from em.validation import (
 )
 
 __all__ = ["choose_best", "fit"]
-
-_INITS = ("kmeans++", "random")
 
 
 def fit(
@@ -45,6 +46,7 @@ def fit(
     max_iter: int = defaults.MAX_ITER,
     prior: GMMPrior | None = None,
     seed: int | np.random.Generator | None = None,
+    select: str = "regular",
 ) -> EMResult:
     """Fit a spherical Gaussian mixture by EM: the MLE, or the MAP with a prior.
 
@@ -56,15 +58,15 @@ def fit(
         every result is reported in its own units.
     n_components : int
         Number of components K, 1 <= K <= n_samples.
-    init : {"kmeans++", "random"}, GMMParams or array-like of shape (n_samples, n_components)
-        ``"kmeans++"``: k-means with k-means++ seeding gives the means and
-        weights, the data's variance every ``sigma_k^2``.  ``"random"``: K
-        distinct data points as means, equal weights, the data's variance.
+    init : str, GMMParams or array-like of shape (n_samples, n_components)
+        The kind of start (see :mod:`em.starts`): ``"auto"`` (the default
+        strategy: a hierarchical start, k-means++ starts and short-EM searches),
+        ``"kmeans++"``, ``"random"``, ``"random-resp"``, ``"hc"`` or ``"emEM"``.
         A ``GMMParams`` starts from those parameters; a responsibility matrix
         starts with an M-step from it.
     n_init : int, optional
-        Number of restarts; default 5 for a random start, 1 for a fixed one
-        (which cannot be restarted).
+        Number of restarts of one kind (default 5); with ``"auto"``, the number
+        of its k-means++ starts; 1 for a fixed start (which cannot be restarted).
     tol : float, default 1e-6
         Stop when ``obj_new - obj_old <= tol * |obj_new|``, where ``obj`` is the
         log-likelihood (plus the log prior with a prior) of the standardised data
@@ -75,7 +77,13 @@ def fit(
     prior : GMMPrior, optional
         Fit the MAP under this prior (fields left as None are scaled to ``X``).
     seed : int, numpy.random.Generator or None
-        Same seed, bit-identical result.
+        Same seed, bit-identical result.  Each restart draws its own seed from it
+        (recorded in its trace).
+    select : {"regular", "best"}, default "regular"
+        Which restart is the estimate: the highest objective among those with no
+        degenerate and no spurious component (mclust's rule for degenerate ones,
+        extended), or the highest objective of all that did not degenerate.
+        Both are in the result (``best``, ``raw_best``).
 
     Returns
     -------
@@ -92,6 +100,9 @@ def fit(
         When the chosen restart stopped at ``max_iter``.
     DegenerateComponentWarning
         When a restart had a component collapse onto a point or empty.
+    SpuriousComponentWarning
+        When the estimate has a spurious component, or a higher optimum with one
+        was set aside.
 
     Examples
     --------
@@ -110,40 +121,40 @@ def fit(
     tol = check_tol(tol)
     max_iter = check_positive_int(max_iter, "max_iter")
     fixed = not isinstance(init, str)
-    if not fixed and init not in _INITS:
-        raise InputError(
-            f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix, got {init!r}"
-        )
-    if n_init is None:
-        n_init = 1 if fixed else defaults.N_INIT
-    n_init = check_positive_int(n_init, "n_init")
-    if fixed and n_init > 1:
+    if n_init is not None:
+        n_init = check_positive_int(n_init, "n_init")
+    if fixed and n_init is not None and n_init > 1:
         raise InputError(
             f"n_init: a fixed init runs once, got n_init={n_init}; "
-            "leave n_init unset or use init='kmeans++'"
+            "leave n_init unset or use init='auto'"
         )
+    if not fixed:
+        check_kind(init)
+    if select not in ("regular", "best"):
+        raise InputError(f"select: expected 'regular' or 'best', got {select!r}")
     if prior is not None and not isinstance(prior, GMMPrior):
         raise InputTypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
     scaling = data.scaling
     resolved = None if prior is None else prior.resolve(data, k)
     constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
-    start = _fixed_start(init, X, k, scaling) if fixed else None
-    Za = data.design
-    Z = Za[:, :d]
-    z_sqnorm = Za[:, d]
     rng = check_rng(seed)
-    ws = Workspace(Za, k)
-    runs = []
-    for _ in range(n_init):
-        if fixed:
-            label, begin = "given", start
-        elif init == "kmeans++":
-            label, begin = init, kmeans_start(Z, z_sqnorm, k, rng)
-        else:
-            label, begin = init, random_start(Z, k, rng)
-        runs.append(_run(ws, begin, constants, tol, max_iter, scaling, label))
-    offset = _units_offset(scaling, n, d, k, prior is not None)
-    result = EMResult(tuple(runs), choose_best(runs, offset), tol, max_iter, resolved, n, d)
+    d_ = data.design
+    problem = Problem(Workspace(d_, k), d_[:, :d], d_[:, d], k, constants, tol, max_iter, scaling)
+    screened = None
+    if fixed:
+        runs = [problem.run(_fixed_start(init, X, k, scaling), "given")]
+    elif init == "auto":
+        n_kmeans = defaults.AUTO_KMEANS if n_init is None else n_init
+        runs, screened = auto(problem, rng, n_kmeans)
+    else:
+        runs = []
+        for _ in range(defaults.N_INIT if n_init is None else n_init):
+            restart_seed = new_seed(rng)
+            begin = kind_start(problem, init, restart_seed)
+            runs.append(problem.run(begin, init, restart_seed))
+    offset = problem.offset
+    best, raw_best = choose_best(runs, offset, select=select), choose_best(runs, offset, "best")
+    result = EMResult(tuple(runs), best, tol, max_iter, resolved, n, d, raw_best, screened)
     _warn(result, offset)
     return result
 
@@ -153,16 +164,21 @@ def fit(
 _SAME_OPTIMUM = 1e-10
 
 
-def choose_best(runs: Sequence[EMTrace], offset: float = 0.0) -> int:
+def choose_best(runs: Sequence[EMTrace], offset: float = 0.0, select: str = "regular") -> int:
     """Index of the restart with the highest final objective among the regular ones.
 
-    A degenerate restart is chosen only when every restart degenerated (mclust's
-    rule).  Restarts that reached the same optimum (within ``1e-10`` of the
-    standardised objective ``objective + offset``) are tied, and the first of
-    them is chosen, so the choice -- and with it the labels -- does not depend
-    on rounding, nor on the data's units.
+    Regular: no degenerate and (with ``select="regular"``) no spurious component;
+    when none is, those that did not degenerate; a degenerate restart is chosen
+    only when every restart degenerated (mclust's rule).  Restarts that reached
+    the same optimum (within ``1e-10`` of the standardised objective
+    ``objective + offset``) are tied, and the first of them is chosen, so the
+    choice -- and with it the labels -- does not depend on rounding, nor on the
+    data's units.
     """
-    regular = [i for i, r in enumerate(runs) if not r.degenerate] or list(range(len(runs)))
+    everyone = list(range(len(runs)))
+    kept = [i for i in everyone if not runs[i].degenerate]
+    regular = [i for i in kept if not runs[i].spurious] if select == "regular" else kept
+    regular = regular or kept or everyone
     top = max(runs[i].objective[-1] for i in regular)
     margin = _SAME_OPTIMUM * abs(top + offset)
     return next(i for i in regular if runs[i].objective[-1] >= top - margin)
@@ -180,120 +196,15 @@ def _fixed_start(init, X, k, scaling):
     if isinstance(init, (np.ndarray, Sequence)):
         return RespStart(check_resp(init, n, k))
     raise InputError(
-        f"init: expected one of {_INITS}, a GMMParams or a responsibility matrix "
+        f"init: expected one of {KINDS}, a GMMParams or a responsibility matrix "
         f"of shape ({n}, {k}), got {init!r}"
     )
 
 
-def _degeneracy(counts, variances) -> tuple[tuple[int, ...], str]:
-    empty = np.flatnonzero(~(counts >= EMPTY_COUNT))
-    if empty.size:
-        j = int(empty[0])
-        return tuple(int(i) for i in empty), f"component {j} emptied (N_{j} = {counts[j]:.3g})"
-    small = np.flatnonzero(~(variances > COLLAPSE_VARIANCE))
-    if small.size:
-        j = int(small[0])
-        return tuple(int(i) for i in small), (
-            f"component {j} collapsed onto a point (variance {variances[j]:.3g} times "
-            f"the data's, N_{j} = {counts[j]:.3g})"
-        )
-    return (), ""
-
-
-def _units_offset(scaling: Scaling, n: int, d: int, k: int, with_prior: bool) -> float:
-    """What the objective gains in the standardised units: ``n d log s`` (+ the prior's)."""
-    offset = scaling.log_jacobian(n, d)
-    if with_prior:
-        offset += k * (d + 2) * float(np.log(scaling.scale))
-    return offset
-
-
-def _run(ws: Workspace, start, constants, tol, max_iter, scaling, label) -> EMTrace:
-    n, d, k = ws.n_samples, ws.n_features, ws.n_components
-    log_jac = scaling.log_jacobian(n, d)
-    prior_jac = k * (d + 2) * np.log(scaling.scale)
-    # The stopping rule is relative to the objective of the standardised data, so
-    # that, like EM itself, it does not depend on the data's units.
-    offset = _units_offset(scaling, n, d, k, constants is not None)
-
-    def objective(ll, w, m, v):
-        if constants is None:
-            return ll
-        return ll + log_prior_terms(w, m, v, constants) - prior_jac
-
-    with sweeping(len(ws.slices)):
-        if isinstance(start, RespStart):
-            ws.set_resp(start.resp)
-            step = m_step_kernel(ws, constants)
-            bad, why = _degeneracy(step.counts, step.variances)
-            if bad:
-                raise InputError(f"init: the responsibilities give an unusable start: {why}")
-            w, m, v = step.weights, step.means, step.variances
-        else:
-            w, m, v = start
-            ws.distances(m, v)
-        history = [(w, m, v)]
-        ll, moments = ws.responsibilities(w, v)
-        lls = [ll - log_jac]
-        objs = [objective(lls[0], w, m, v)]
-        stop, bad, why = "max_iter", (), ""
-        for _ in range(max_iter):
-            step = m_step_kernel(ws, constants, moments)
-            bad, why = _degeneracy(step.counts, step.variances)
-            if bad:
-                stop = "degenerate"
-                why = f"restart ({label}) at iteration {len(history)}: {why}"
-                break
-            w, m, v = step.weights, step.means, step.variances
-            ll, moments = ws.responsibilities(w, v)
-            ll -= log_jac
-            if not np.isfinite(ll):
-                raise FloatingPointError(
-                    f"EM produced a non-finite log-likelihood ({ll}); please report this"
-                )
-            history.append((w, m, v))
-            lls.append(ll)
-            objs.append(objective(ll, w, m, v))
-            if objs[-1] - objs[-2] <= tol * abs(objs[-1] + offset):
-                stop = "tol"
-                break
-    weights, means, variances = scaling.from_scaled(
-        *(np.array([h[i] for h in history]) for i in range(3))
-    )
-    return EMTrace(
-        params=GMMParams(weights[-1], means[-1], variances[-1]),
-        log_likelihood=np.array(lls),
-        objective=np.array(objs),
-        weights=weights,
-        means=means,
-        variances=variances,
-        n_iter=len(history) - 1,
-        converged=stop == "tol",
-        stop_reason=stop,
-        degenerate_components=bad,
-        degeneracy=why,
-        init=label,
-    )
-
-
 def _warn(result: EMResult, offset: float) -> None:
-    degenerate = [r for r in result.restarts if r.degenerate]
-    if degenerate:
-        n_all = len(result.restarts)
-        if result.degenerate:
-            advice = (
-                "every restart degenerated, so the result is degenerate; use a prior "
-                "(prior=em.GMMPrior() in Python, --prior with gmm-pp em) or fewer components"
-            )
-        else:
-            advice = "those restarts were set aside and a regular one was chosen"
-        more = f" (and {len(degenerate) - 1} more)" if len(degenerate) > 1 else ""
-        warnings.warn(
-            f"{len(degenerate)} of {n_all} EM restarts degenerated, e.g. "
-            f"{degenerate[0].degeneracy}{more}; {advice}",
-            DegenerateComponentWarning,
-            stacklevel=3,
-        )
+    """Warn about what the result's user must know; restarts set aside are in the result."""
+    for category, message in result.problems:
+        warnings.warn(message, category, stacklevel=3)
     if result.stop_reason == "max_iter":
         obj = result.trace.objective
         change = (obj[-1] - obj[-2]) / abs(obj[-1] + offset) if obj.size > 1 else float("nan")

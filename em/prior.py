@@ -328,13 +328,18 @@ class GMMPrior:
         return f"GMMPrior({fields})"
 
 
-def log_prior_terms(w, m, v, constants) -> float:
-    """Log prior density from raw arrays and ``(alpha, m0, kappa0, a, b)``."""
+def log_prior_terms(w, m, v, constants):
+    """Log prior density from raw arrays and ``(alpha, m0, kappa0, a, b)``.
+
+    ``w``, ``v`` of shape (..., K) and ``m`` of shape (..., K, d): a float, or an
+    array of the leading shape for a batch of parameter sets.
+    """
     alpha, m0, kappa0, a, b = constants
-    k, d = m.shape
-    log_dir = gammaln(k * alpha) - k * gammaln(alpha) + float(xlogy(alpha - 1.0, w).sum())
+    k, d = m.shape[-2:]
+    log_dir = gammaln(k * alpha) - k * gammaln(alpha) + xlogy(alpha - 1.0, w).sum(axis=-1)
     log_v = np.log(v)
-    sq = np.einsum("kd,kd->k", m - m0, m - m0)
+    sq = np.einsum("...kd,...kd->...k", m - m0, m - m0)
     log_norm = -0.5 * d * (LOG_2PI + log_v - np.log(kappa0)) - 0.5 * kappa0 * sq / v
     log_ig = a * np.log(b) - gammaln(a) - (a + 1.0) * log_v - b / v
-    return float(log_dir + log_norm.sum() + log_ig.sum())
+    total = log_dir + log_norm.sum(axis=-1) + log_ig.sum(axis=-1)
+    return float(total) if np.ndim(total) == 0 else total

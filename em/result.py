@@ -3,16 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from em import criteria
-from em.exceptions import InputError
+from em.exceptions import DegenerateComponentWarning, InputError, SpuriousComponentWarning
 from em.params import GMMParams
 from em.prior import GMMPrior
+from em.screen import Screen
 from em.validation import frozen_array
 
-__all__ = ["EMResult", "EMTrace"]
+__all__ = ["PRIOR_ADVICE", "Basin", "EMResult", "EMTrace"]
+
+#: The principled remedy for degenerate and spurious maxima, for both audiences.
+PRIOR_ADVICE = (
+    "a prior is the principled remedy (prior=em.GMMPrior() in Python, --prior with gmm-pp em; "
+    "gmm-pp fit's MAP and posterior use one)"
+)
+
+
+class Basin(NamedTuple):
+    """One optimum EM's restarts reached (see :attr:`EMResult.basins`).
+
+    Attributes
+    ----------
+    objective, log_likelihood : float
+        At the optimum.
+    restarts : tuple of int
+        The restarts that reached it.
+    kinds : tuple of str
+        Their kinds of start.
+    screened : int
+        How many of the default strategy's screened random starts converged to it
+        (see :class:`em.screen.Screen`).
+    spurious : bool
+        It has a spurious component.
+    chosen : bool
+        The result's estimate is this optimum.
+    """
+
+    objective: float
+    log_likelihood: float
+    restarts: tuple[int, ...]
+    kinds: tuple[str, ...]
+    screened: int
+    spurious: bool
+    chosen: bool
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,7 +78,17 @@ class EMTrace:
     degeneracy : str
         What happened, in words ("" when regular).
     init : str
-        How the restart was started.
+        How the restart was started: its kind (see :mod:`em.starts`) or "given".
+    seed : int or None
+        The seed of the restart's own generator: :func:`em.initial_params` makes its
+        start again from it (None for a given start; a ``"split-merge"`` restart's
+        seed draws its split's direction, and its start is its iterate 0).
+    spurious_components : tuple of int
+        Components of the end point that are spurious (see
+        :data:`em.defaults.SPURIOUS_VARIANCE`): fewer than d + 1 points' worth of
+        responsibility, or a variance below that fraction of the data's.
+    spurious_reason : str
+        Which component, on which points, in words ("" when none).
     """
 
     params: GMMParams
@@ -56,6 +103,9 @@ class EMTrace:
     degenerate_components: tuple[int, ...] = ()
     degeneracy: str = ""
     init: str = ""
+    seed: int | None = None
+    spurious_components: tuple[int, ...] = ()
+    spurious_reason: str = ""
 
     def __post_init__(self) -> None:
         for name in ("log_likelihood", "objective", "weights", "means", "variances"):
@@ -65,6 +115,11 @@ class EMTrace:
     def degenerate(self) -> bool:
         """True when a component collapsed or emptied."""
         return bool(self.degenerate_components)
+
+    @property
+    def spurious(self) -> bool:
+        """True when a component of the end point is spurious."""
+        return bool(self.spurious_components)
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""
@@ -81,6 +136,9 @@ class EMTrace:
             "degenerate_components": list(self.degenerate_components),
             "degeneracy": self.degeneracy,
             "init": self.init,
+            "seed": self.seed,
+            "spurious_components": list(self.spurious_components),
+            "spurious_reason": self.spurious_reason,
         }
 
     @classmethod
@@ -91,6 +149,7 @@ class EMTrace:
         for name in ("log_likelihood", "objective", "weights", "means", "variances"):
             fields[name] = np.asarray(data[name], dtype=np.float64)
         fields["degenerate_components"] = tuple(data["degenerate_components"])
+        fields["spurious_components"] = tuple(data.get("spurious_components", ()))
         return cls(**fields)
 
     def __repr__(self) -> str:
@@ -98,6 +157,7 @@ class EMTrace:
             f"EMTrace(init={self.init!r}, n_iter={self.n_iter}, stop_reason={self.stop_reason!r}, "
             f"log_likelihood={self.log_likelihood[-1]:.6g}, objective={self.objective[-1]:.6g}"
             + (f", degenerate={list(self.degenerate_components)}" if self.degenerate else "")
+            + (f", spurious={list(self.spurious_components)}" if self.spurious else "")
             + ")"
         )
 
@@ -128,11 +188,18 @@ class EMResult:
         Every restart, in the order they ran.
     best : int
         Index of the chosen restart: the highest objective among the regular
-        ones (a degenerate restart is chosen only when all are degenerate).
+        ones, with no degenerate and no spurious component (with
+        ``select="best"``, among those that did not degenerate); when there is
+        none, among those that did not degenerate, then among all.
     prior : GMMPrior or None
         The resolved prior, or None for the MLE.
     n_samples : int
     n_features : int
+    raw_best : int or None
+        Index of the highest objective among the restarts that did not degenerate,
+        spurious or not (the raw best); None means the same as ``best``.
+    screen : Screen or None
+        The default strategy's screen of random starts (``init="auto"``).
     """
 
     restarts: tuple[EMTrace, ...]
@@ -142,13 +209,22 @@ class EMResult:
     prior: GMMPrior | None
     n_samples: int
     n_features: int
+    raw_best: int | None = None
+    screen: Screen | None = None
 
     def __post_init__(self) -> None:
         n = len(self.restarts)
         if n == 0:
             raise InputError("restarts: expected at least one restart, got none")
-        if isinstance(self.best, bool) or not isinstance(self.best, int) or not 0 <= self.best < n:
-            raise InputError(f"best: expected an index below {n} (the restarts), got {self.best!r}")
+        for name in ("best", "raw_best"):
+            value = getattr(self, name)
+            if name == "raw_best" and value is None:
+                object.__setattr__(self, "raw_best", self.best)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n:
+                raise InputError(
+                    f"{name}: expected an index below {n} (the restarts), got {value!r}"
+                )
 
     def __repr__(self) -> str:
         what = "MAP" if self.prior is not None else "MLE"
@@ -163,6 +239,79 @@ class EMResult:
         from html import escape
 
         return f"<pre>{escape(repr(self))}\n{escape(repr(self.params))}</pre>"
+
+    @property
+    def basins(self) -> list[Basin]:
+        """The distinct optima the starts reached, highest objective first.
+
+        The restarts' ends and the converged ends of the screened starts (with
+        ``init="auto"``) whose objectives agree within ``10 * tol`` (relative, at
+        least 1e-8) reached the same optimum: each stopped within ``tol`` of it.
+        Degenerate restarts stopped before any and are not counted.
+        """
+        ends = [(float(r.objective[-1]), float(r.log_likelihood[-1]), r.spurious, i)
+                for i, r in enumerate(self.restarts) if not r.degenerate]  # fmt: skip
+        if self.screen is not None:
+            sc = self.screen
+            ends += [(float(sc.objective[i]), float(sc.log_likelihood[i]), bool(sc.spurious[i]), -1)
+                     for i, status in enumerate(sc.status) if status == "tol"]  # fmt: skip
+        ends.sort(key=lambda e: (-e[0], e[3] < 0, e[3]))
+        groups: list[list[tuple]] = []
+        for end in ends:
+            top = groups[-1][0][0] if groups else np.nan
+            if abs(end[0] - top) <= max(1e-8, 10 * self.tol) * max(1.0, abs(end[0])):
+                groups[-1].append(end)
+            else:
+                groups.append([end])
+        out = []
+        for group in groups:
+            idx = tuple(sorted(e[3] for e in group if e[3] >= 0))
+            head = self.restarts[idx[0]] if idx else None
+            out.append(Basin(
+                objective=float(head.objective[-1]) if head else group[0][0],
+                log_likelihood=float(head.log_likelihood[-1]) if head else group[0][1],
+                restarts=idx,
+                kinds=tuple(self.restarts[i].init for i in idx),
+                screened=sum(e[3] < 0 for e in group),
+                spurious=head.spurious if head else group[0][2],
+                chosen=self.best in idx,
+            ))  # fmt: skip
+        return out
+
+    @property
+    def problems(self) -> list[tuple[type[Warning], str]]:
+        """What a user of this estimate must know, as (warning category, sentence).
+
+        A degenerate estimate (every restart degenerated), a spurious estimate (no
+        restart reached a maximum without a spurious component), or a higher,
+        spurious maximum set aside.  Restarts set aside for degenerating are not
+        a problem of the estimate: they are in :attr:`restarts` and :attr:`basins`.
+        """
+        if self.degenerate:
+            return [(DegenerateComponentWarning,
+                     f"every one of the {len(self.restarts)} EM restarts degenerated, e.g. "
+                     f"{self.trace.degeneracy}, so the result is degenerate; use fewer "
+                     f"components, or {PRIOR_ADVICE}")]  # fmt: skip
+        if self.trace.spurious:
+            regular = [r for r in self.restarts if not (r.degenerate or r.spurious)]
+            if regular:
+                top = max(r.log_likelihood[-1] for r in regular)
+                why = (f"it was chosen as the best of all (select='best'); the best maximum "
+                       f"without one has log-likelihood {top:.6g}")  # fmt: skip
+            else:
+                why = "no restart reached a maximum without one"
+            return [(SpuriousComponentWarning,
+                     f"the estimate is a spurious maximum: {self.trace.spurious_reason} ({why}); "
+                     f"use fewer components, or {PRIOR_ADVICE}")]  # fmt: skip
+        if self.raw_best != self.best:
+            raw = self.restarts[self.raw_best]
+            return [(SpuriousComponentWarning,
+                     f"a higher maximum (log-likelihood {raw.log_likelihood[-1]:.6g}) is spurious: "
+                     f"{raw.spurious_reason}; the best maximum without a spurious component "
+                     f"({self.log_likelihood:.6g}) was chosen (select='best' in Python, "
+                     "--select best with gmm-pp em, takes the other); "
+                     f"{PRIOR_ADVICE}")]  # fmt: skip
+        return []
 
     @property
     def trace(self) -> EMTrace:
@@ -224,6 +373,8 @@ class EMResult:
             "prior": None if self.prior is None else self.prior.to_dict(),
             "n_samples": self.n_samples,
             "n_features": self.n_features,
+            "raw_best": self.raw_best,
+            "screen": None if self.screen is None else self.screen.to_dict(),
         }
 
     @classmethod
@@ -238,6 +389,8 @@ class EMResult:
             prior=prior,
             n_samples=data["n_samples"],
             n_features=data["n_features"],
+            raw_best=data.get("raw_best"),
+            screen=Screen.from_dict(data["screen"]) if data.get("screen") else None,
         )
 
     def to_summary(self, feature_names=None) -> dict:
@@ -264,7 +417,20 @@ class EMResult:
             "n_iter": self.n_iter,
             "converged": self.converged,
             "degenerate": self.degenerate,
+            "spurious": self.trace.spurious,
             "n_init": len(self.restarts),
+            "optima": [
+                {
+                    "log_likelihood": b.log_likelihood,
+                    "objective": b.objective,
+                    "restarts": len(b.restarts),
+                    "kinds": sorted(set(b.kinds)),
+                    "screened": b.screened,
+                    "spurious": b.spurious,
+                    "chosen": b.chosen,
+                }
+                for b in self.basins
+            ],
         }
 
     def summary(self, feature_names=None) -> str:
@@ -293,11 +459,14 @@ class EMResult:
         )
         if self.prior is not None:
             line += f"   MAP objective = {self.objective:.6f}"
+        basins = self.basins
+        spurious = sum(b.spurious for b in basins)
         lines += [
             "",
             line,
             f"iterations = {self.n_iter}, converged = {self.converged}, "
-            f"restarts = {len(self.restarts)}",
+            f"restarts = {len(self.restarts)} ({self.trace.init} chosen), distinct optima "
+            f"reached = {len(basins)}" + (f" ({spurious} spurious)" if spurious else ""),
         ]
         return "\n".join(lines)
 

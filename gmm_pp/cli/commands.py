@@ -75,7 +75,9 @@ def _cmd_em(args) -> int:
     result = em.fit(
         X,
         args.components,
+        init=args.init,
         n_init=args.n_init,
+        select=args.select,
         max_iter=args.max_iter,
         tol=args.tol,
         prior=em.GMMPrior() if args.prior else None,

@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 
 import em
+from em.starts import KINDS
 from gmm_pp import __version__
 from gmm_pp.config import SamplerConfig
 from gmm_pp.datasets import DATASETS
@@ -56,7 +57,8 @@ EM_EXAMPLES = """\
 examples:
   gmm-pp em data.csv -k 3
   gmm-pp em faithful -k 2 --prior
-  gmm-pp em data.npy -k 2 --seed 1 --n-init 10 --json > fit.json
+  gmm-pp em data.npy -k 2 --seed 1 --json > fit.json
+  gmm-pp em galaxies -k 4 --init random --n-init 200
 """
 
 
@@ -114,10 +116,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_em.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p_em.add_argument(
+        "--init",
+        choices=KINDS,
+        default=em.defaults.INIT,
+        help="where EM starts (default %(default)s: a hierarchical start, k-means++ starts, "
+        "a screen of random starts and split-and-merge moves)",
+    )
+    p_em.add_argument(
         "--n-init",
         type=int,
-        default=em.defaults.N_INIT,
-        help=f"restarts from k-means++ (default {em.defaults.N_INIT})",
+        default=None,
+        help=f"restarts of --init (default {em.defaults.N_INIT}); with auto, its k-means++ "
+        f"starts (default {em.defaults.AUTO_KMEANS})",
+    )
+    p_em.add_argument(
+        "--select",
+        choices=["regular", "best"],
+        default="regular",
+        help="the estimate: the best maximum without a spurious or degenerate component "
+        "(default), or the best of all, spurious or not",
     )
     p_em.add_argument(
         "--max-iter",

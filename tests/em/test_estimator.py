@@ -17,6 +17,7 @@ import em
 
 
 @pytest.mark.filterwarnings("ignore::em.exceptions.DegenerateComponentWarning")
+@pytest.mark.filterwarnings("ignore::em.exceptions.SpuriousComponentWarning")
 @pytest.mark.filterwarnings("ignore::em.exceptions.ConvergenceWarning")
 @parametrize_with_checks([em.SphericalGaussianMixture(2, random_state=0)])
 def test_scikit_learn_estimator_checks(estimator, check):
@@ -130,6 +131,7 @@ def test_not_fitted_and_params_api():
         model.set_params(k=3)
 
 
+@pytest.mark.filterwarnings("ignore::em.SpuriousComponentWarning")  # 2 components, few points
 def test_one_dimensional_input_is_refused_as_scikit_learn_does(course_example):
     """em.fit reads a 1-D array as one feature; the estimator follows scikit-learn."""
     _, x = course_example

@@ -36,6 +36,7 @@ def _fit(*args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", em.ConvergenceWarning)
         warnings.simplefilter("ignore", em.DegenerateComponentWarning)
+        warnings.simplefilter("ignore", em.SpuriousComponentWarning)
         return em.fit(*args, **kwargs)
 
 

@@ -60,7 +60,8 @@ def test_non_numeric_data():
         (
             {"n_components": 2, "init": "kmeans"},
             ValueError,
-            r"init: expected one of \('kmeans\+\+', 'random'\)",
+            r"init: expected one of \('auto', 'kmeans\+\+', 'random', 'random-resp', 'hc', "
+            r"'emEM'\)",
         ),
         (
             {"n_components": 2, "seed": "x"},

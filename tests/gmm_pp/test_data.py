@@ -83,7 +83,8 @@ def test_bundled_data_sets():
     course = load_dataset("course-example")
     assert course[:, 0].tolist() == [0.2, -0.9, -1.0, 1.2, 1.8]
     assert load_dataset("course_example").tolist() == course.tolist()  # the earlier name
-    with pytest.raises(ValueError, match=r"name: expected one of \['course-example', 'faithful', 'galaxies', 'iris'\]"):
+    names = r"\['course-example', 'faithful', 'galaxies', 'iris'\]"
+    with pytest.raises(ValueError, match=r"name: expected one of " + names):
         load_dataset("old-faithful")
 
 
