@@ -8,7 +8,10 @@ reused for every data set through ``with_data``; chains start at a given point
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import signal
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -160,6 +163,8 @@ def find_map(
 
 #: How far a start coordinate with an exactly zero gradient is moved (unconstrained units).
 _NUDGE = 1e-6
+#: How long each of the short waits for nutpie's chains lasts.
+_POLL_SECONDS = 0.05
 
 
 def _nudged(logp, x: np.ndarray) -> np.ndarray:
@@ -218,28 +223,61 @@ def sample_posterior(
 
     ready = dataclasses.replace(compiled.with_data(**values), initial_point_func=initial_point)
     # Not nutpie's blocking call: on Ctrl-C it returns the draws made so far as if
-    # they were the sample.  Here an interrupt discards them and propagates.
-    sampler = nutpie.sample(
-        ready,
-        draws=config.draws,
-        tune=config.tune,
-        chains=config.chains,
-        cores=config.cores,
-        seed=seed,
-        target_accept=config.target_accept,
-        progress_bar=config.progress,
-        progress_callback=None if progress is None else progress.callback,
-        progress_rate=500,
-        save_warmup=False,
-        blocking=False,
-    )
+    # they were the sample.  Here an interrupt discards them and propagates.  While
+    # nutpie sets its chains up, a signal is held back (one that lands inside its
+    # Rust set-up panics a thread or is lost) and raised once the sampler exists.
+    held: list[int] = []
+    with _holding_signals(held):
+        sampler = nutpie.sample(
+            ready,
+            draws=config.draws,
+            tune=config.tune,
+            chains=config.chains,
+            cores=config.cores,
+            seed=seed,
+            target_accept=config.target_accept,
+            progress_bar=config.progress,
+            progress_callback=None if progress is None else progress.callback,
+            progress_rate=500,
+            save_warmup=False,
+            blocking=False,
+        )
     try:
-        trace = sampler.wait()
+        for signum in held:
+            signal.raise_signal(signum)  # its usual handler: KeyboardInterrupt, the CLI's exit
+        while True:  # short waits, so that a signal is raised here, in Python
+            try:
+                trace = sampler.wait(timeout=_POLL_SECONDS)
+                break
+            except TimeoutError:
+                continue
     except BaseException:
         sampler.cancel()
         raise
     check_complete(trace, config)
     return trace, scaling
+
+
+@contextlib.contextmanager
+def _holding_signals(held: list[int]):
+    """Record SIGINT and SIGTERM in ``held`` instead of handling them (main thread only).
+
+    Signals whose handler is not Python's (default or ignored) are left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if callable(handler):
+            previous[signum] = handler
+            signal.signal(signum, lambda sig, _frame: held.append(sig))
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def check_complete(trace: xr.DataTree, config: SamplerConfig) -> None:
