@@ -150,6 +150,17 @@ def argv(command: str, work: Path, target: Path, *, seed: int, overwrite: bool) 
     raise ValueError(command)
 
 
+def _default_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM as in a terminal's foreground job.
+
+    A harness started in the background by a non-interactive shell inherits SIGINT
+    ignored, and Python then installs no handler for it: every Ctrl-C would be
+    a no-op and the trial would prove nothing.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run(cmd: list[str], *, delay: float | None = None, sig: int = signal.SIGKILL) -> int:
     """Run ``cmd`` in a new process group; after ``delay`` s send ``sig`` to the group."""
     return run_capturing(cmd, delay=delay, sig=sig)[0]
@@ -160,7 +171,13 @@ def run_capturing(
 ) -> tuple[int, str]:
     """:func:`run`, returning the exit code and what the process wrote to stderr."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+            preexec_fn=_default_signals,
+        )
         if delay is not None:
             try:
                 proc.wait(timeout=delay)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
+import warnings
+from collections import Counter
 
 import em
 from gmm_pp.relabel import align_params
@@ -18,36 +19,49 @@ _TRUTH = em.GMMParams(
 )
 
 
-def _key(result: em.EMResult, reference: em.GMMParams) -> tuple:
-    aligned = align_params(result.params, reference)
-    return (round(result.log_likelihood, 2), *np.round(aligned.means, 1).ravel())
+def _kinds(basin: em.Basin) -> str:
+    """``"hc, 2 k-means++"``: the kinds of start that reached a basin, counted."""
+    counts = Counter(basin.kinds)
+    parts = [kind if c == 1 else f"{c} {kind}" for kind, c in sorted(counts.items())]
+    if basin.screened:
+        parts.append(f"{basin.screened} screened random")
+    return ", ".join(parts)
 
 
 def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=None, **_) -> Lesson:
-    """EM from ``starts`` k-means++ starts on one data set; distinct end points and their shares."""
+    """EM from ``starts`` k-means++ starts, the basins it reached; the default strategy's."""
     X, _ = _TRUTH.sample(n, seed=seed)
-    runs = [em.fit(X, 3, n_init=1, seed=seed * 1000 + s) for s in range(starts)]
-    best = max(runs, key=lambda r: r.log_likelihood)
-    groups: dict[tuple, list[em.EMResult]] = {}
-    for r in runs:
-        groups.setdefault(_key(r, best.params), []).append(r)
-    ends = sorted(groups.values(), key=lambda g: -g[0].log_likelihood)
+    many = em.fit(X, 3, init="kmeans++", n_init=starts, seed=seed)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        default = em.fit(X, 3, seed=seed)
+    best = many.params
+    ends = many.basins
+    reached_best = ends[0].log_likelihood
     comp, warned = quiet_compare(X, 3, sampler=sampler, seed=seed)
     _, means, _ = comp.draws()
     chain_means = means.mean(axis=1)  # (chain, K, d), relabelled to EM's labels
     endpoints = [
         {
-            "share": len(g) / starts,
-            "loglik": g[0].log_likelihood,
-            "means": align_params(g[0].params, best.params).means.tolist(),
+            "share": len(b.restarts) / starts,
+            "loglik": b.log_likelihood,
+            "means": align_params(many.restarts[b.restarts[0]].params, best).means.tolist(),
         }
-        for g in ends
+        for b in ends
     ]
     rows = [
-        [f"#{i + 1}", f"{e['loglik']:.2f}", f"{len(g)} of {starts}",
+        [f"#{i + 1}", f"{e['loglik']:.2f}", f"{len(b.restarts)} of {starts}",
          "; ".join(f"({m[0]:.1f}, {m[1]:.1f})" for m in e["means"])]
-        for i, (e, g) in enumerate(zip(endpoints, ends, strict=True))
+        for i, (e, b) in enumerate(zip(endpoints, ends, strict=True))
     ]  # fmt: skip
+    default_rows = [
+        [f"{b.log_likelihood:.2f}", _kinds(b), "yes" if b.spurious else "no",
+         "chosen" if b.chosen else ""]
+        for b in default.basins
+    ]  # fmt: skip
+    found = "reached" if default.log_likelihood >= reached_best - 1e-6 * abs(reached_best) else (
+        "did not reach")  # fmt: skip
+    warned_default = [str(w.message) for w in caught]
     chain_ll = comp.draw_log_likelihood().mean(axis=1)
     return Lesson(
         name="initialisation",
@@ -56,16 +70,35 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
             f"{n} points from four round clusters, fitted with three components, so two "
             "clusters must share one. EM climbs from its start to the nearest peak of the "
             "likelihood and stops there: it finds a local maximum, not necessarily the "
-            f"highest. Here EM ran from {starts} different k-means++ starts."
+            f"highest. Here EM ran from {starts} different k-means++ starts, then with "
+            "em.fit's default strategy."
         ),
         sections=[
             Section(
                 "The distinct end points",
-                f"The {starts} runs ended at {len(ends)} distinct estimates (compared up to "
-                "relabelling of the components). Only the first has the highest "
-                "log-likelihood; a single run of EM may return any of them. That is why "
-                "em.fit keeps the best of several restarts (5 by default).",
+                f"The {starts} runs ended at {len(ends)} distinct maxima (the result's "
+                "basins: restarts whose final log-likelihoods agree within the tolerance "
+                "reached the same one). Only the first is the highest; a single run of EM may "
+                "return any of them. k-means++ starts are not very diverse: k-means itself "
+                "converges to few partitions, so more of them add little.",
                 table=Table(["end point", "log-likelihood", "reached by", "means"], rows),
+            ),
+            Section(
+                "The default strategy",
+                "em.fit's default (init='auto') combines several kinds of start within a "
+                f"budget: mclust's hierarchical start ('hc'), {em.defaults.AUTO_KMEANS} k-means++ "
+                "starts, a screen of "
+                f"{default.screen.seeds.size if default.screen else 0} random starts run "
+                "together, the best of which are run in full, and split-and-merge moves from "
+                "the best maximum so far (merge two components, split a third, run EM "
+                "again). Every start is a restart of the result, with its kind and seed; "
+                f"here they {found} the highest maximum of the k-means++ runs. A component "
+                "on fewer than d + 1 points' worth of responsibility, or with a variance "
+                f"below {em.defaults.SPURIOUS_VARIANCE:g} of the data's, is spurious: such a "
+                "maximum is set aside when a "
+                "regular one exists."
+                + (f" Warnings: {'; '.join(warned_default)}." if warned_default else ""),
+                table=Table(["log-likelihood", "reached by", "spurious", ""], default_rows),
             ),
             Section(
                 "Where the MAP and the posterior chains landed",

@@ -100,6 +100,7 @@ def test_posterior_starts_where_a_gradient_component_is_exactly_zero(comparison)
 
 def test_ctrl_c_while_sampling_discards_the_draws(sim_data):
     """nutpie's blocking call returns the draws so far on Ctrl-C; here it propagates."""
+    import signal
     import threading
     import time
 
@@ -110,6 +111,9 @@ def test_ctrl_c_while_sampling_discards_the_draws(sim_data):
     start = em.fit(sim_data, 3, seed=0).params
     mm = get_model(*sim_data.shape, 3)
     big = SamplerConfig(draws=200_000, tune=200, chains=2, cores=2)
+    # Python's own Ctrl-C handler, whatever this process inherited (started in the
+    # background by a script, SIGINT is ignored and interrupt_main does nothing).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(1.0, __import__("_thread").interrupt_main)
     timer.start()
     t0 = time.perf_counter()
@@ -118,6 +122,7 @@ def test_ctrl_c_while_sampling_discards_the_draws(sim_data):
             sample_posterior(mm, sim_data, prior, start, big, seed=1)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - t0 < 60  # stopped, not sampled to the end
 
 

@@ -73,3 +73,17 @@ def test_teach_cli(tmp_path, capsys):
     assert "expected one of course-example" in capsys.readouterr().err
     assert main(["teach", "course-example", "--out", str(tmp_path / "c"), "--quiet"]) == 0
     assert (tmp_path / "c" / "index.html").exists()
+
+
+def test_initialisation_lesson_shows_the_basins_of_the_result(comparison):
+    lesson = build_lesson("initialisation", **OPTIONS["initialisation"])
+    many, default = lesson.sections[0].table.rows, lesson.sections[1].table.rows
+    starts = OPTIONS["initialisation"]["starts"]
+    # Every k-means++ start is counted in exactly one basin, highest first.
+    assert sum(int(row[2].split(" of ")[0]) for row in many) == starts
+    lls = [float(row[1]) for row in many]
+    assert lls == sorted(lls, reverse=True)
+    # The default strategy's basins: one chosen, at least as high as k-means++'s best.
+    chosen = [row for row in default if row[3] == "chosen"]
+    assert len(chosen) == 1 and float(chosen[0][0]) >= lls[0] - 0.01
+    assert any("hc" in row[1] for row in default)
