@@ -198,6 +198,16 @@ def _distinct_ends(std: np.ndarray, tol: float) -> list[int]:
     return [min(g) for g in groups]
 
 
+def _first_best(problem: Problem, runs: list[EMTrace]) -> EMTrace:
+    """The first run whose objective ties the best (``Problem.same_optimum``).
+
+    Runs that reach one optimum differ in the last bits, which the data's units
+    reorder; taking the first of the tied keeps the choice unit-free.
+    """
+    top = max(r.objective[-1] for r in runs)
+    return next(r for r in runs if problem.same_optimum(r.objective[-1], top))
+
+
 def _split_merge(problem: Problem, rng, runs: list[EMTrace]) -> None:
     """Split-and-merge moves from the best regular optimum (appended to ``runs``)."""
     # From the best regular optimum; when every restart is spurious, from the best
@@ -206,7 +216,7 @@ def _split_merge(problem: Problem, rng, runs: list[EMTrace]) -> None:
     if not ends:
         return
     regular = [r for r in ends if not r.spurious]
-    parent = max(regular or ends, key=lambda r: r.objective[-1])
+    parent = _first_best(problem, regular or ends)
     floor = parent.objective[-1] if regular else -np.inf
     budget = split_merge_budget(problem.Z.shape[0], problem.n_components)
     tried = 0
