@@ -11,7 +11,9 @@ components, K = 1..6:
   and the median time of a fit.  The default stops at ``tol = 1e-6``, before the
   maximum itself; its estimate is continued to ``tol = 1e-10`` from where it
   stopped and then compared (within 1e-6, relative): reaching an optimum means
-  stopping in its basin.
+  stopping in its basin.  An estimate above the best-known optimum (the default
+  found a better one than all the starts of one kind) counts as reaching it; the
+  table shows the default's worst and best.
 
 Then the cost of the default at n = 1e5, d = 10, K = 10 against the former
 default (five k-means++ restarts), and tracemalloc's peak memory of both.
@@ -104,7 +106,7 @@ def default_runs(X, k: int, target: float) -> tuple[int, float, list[float]]:
         times.append(time.perf_counter() - t0)
         ll = _fit(X, k, init=result.params, tol=1e-10, max_iter=5000).log_likelihood
         lls.append(ll)
-        hits += bool(abs(ll - target) <= RTOL * abs(target))
+        hits += bool(ll >= target - RTOL * abs(target))  # that optimum, or a higher one
     return hits, float(np.median(times)), lls
 
 
@@ -137,8 +139,8 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     print("| data | n | d | K | best non-spurious | best of any | default reaches it | "
-          "median ms | default's worst |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "median ms | default's worst | default's best |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, load in DATA.items():
         if args.only and name != args.only:
             continue
@@ -148,9 +150,11 @@ def main() -> int:
             hits, seconds, lls = default_runs(X, k, regular)
             rows.append({"data": name, "n": X.shape[0], "d": X.shape[1], "k": k,
                          "best_regular": regular, "best_any": anything, "hits": hits,
-                         "seeds": SEEDS, "median_seconds": seconds, "worst": min(lls)})  # fmt: skip
+                         "seeds": SEEDS, "median_seconds": seconds, "worst": min(lls),
+                         "best": max(lls)})  # fmt: skip
             print(f"| {name} | {X.shape[0]} | {X.shape[1]} | {k} | {regular:.4f} | "
-                  f"{anything:.4f} | {hits}/{SEEDS} | {1000 * seconds:.0f} | {min(lls):.4f} |",
+                  f"{anything:.4f} | {hits}/{SEEDS} | {1000 * seconds:.0f} | {min(lls):.4f} | "
+                  f"{max(lls):.4f} |",
                   flush=True)  # fmt: skip
     scale = None if args.no_scale else cost_at_scale()
     if scale:

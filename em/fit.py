@@ -60,8 +60,11 @@ def fit(
         Number of components K, 1 <= K <= n_samples.
     init : str, GMMParams or array-like of shape (n_samples, n_components)
         The kind of start (see :mod:`em.starts`): ``"auto"`` (the default
-        strategy: a hierarchical start, k-means++ starts and short-EM searches),
-        ``"kmeans++"``, ``"random"``, ``"random-resp"``, ``"hc"`` or ``"emEM"``.
+        strategy of :mod:`em.strategy`: a hierarchical start, k-means++ starts,
+        a batched screen of random starts run a few iterations whose best new
+        ends are run in full, and split-and-merge moves from the best optimum,
+        within a budget that shrinks as ``n K`` grows), ``"kmeans++"``,
+        ``"random"``, ``"random-resp"``, ``"hc"`` or ``"emEM"``.
         A ``GMMParams`` starts from those parameters; a responsibility matrix
         starts with an M-step from it.
     n_init : int, optional

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -50,6 +51,15 @@ class Basin(NamedTuple):
     screened: int
     spurious: bool
     chosen: bool
+
+    @property
+    def reached_by(self) -> str:
+        """The kinds of start that reached it, counted: ``"hc, 2 kmeans++, 5 screened random"``."""
+        counts = Counter(self.kinds)
+        parts = [kind if c == 1 else f"{c} {kind}" for kind, c in sorted(counts.items())]
+        if self.screened:
+            parts.append(f"{self.screened} screened random")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True, eq=False)

@@ -118,12 +118,9 @@ class Comparison:
         mle = self.mle
         if not mle.converged:
             out.append(f"EM stopped without converging ({mle.stop_reason}); {mle.stopping_rule}.")
-        degenerate = [r.degeneracy for r in mle.restarts if r.degenerate]
-        if degenerate:
-            out.append(
-                f"{len(degenerate)} of {len(mle.restarts)} EM restarts degenerated (a component "
-                f"collapsed onto a point or emptied) and were set aside: {degenerate[0]}."
-            )
+        # A degenerate or spurious estimate, or a higher spurious maximum set aside
+        # (restarts set aside for degenerating are in mle.restarts and mle.basins).
+        out.extend(message for _, message in mle.problems)
         if not self.pymc_map.success:
             out.append(f"PyMC's MAP is not a valid optimum: {self.pymc_map.message}.")
         out.extend(self.diagnostics.problems)

@@ -134,6 +134,18 @@ def figure_data(comparison) -> FigureData:
         for r in comparison.mle.restarts
     ]
     out["em_best"] = comparison.mle.best
+    out["em_basins"] = [
+        {
+            "log_likelihood": b.log_likelihood,
+            "objective": b.objective,
+            "restarts": len(b.restarts),
+            "screened": b.screened,
+            "reached_by": b.reached_by,
+            "spurious": b.spurious,
+            "chosen": b.chosen,
+        }
+        for b in comparison.mle.basins
+    ]
     out["em_max"] = comparison.mle.log_likelihood
     out["draw_log_likelihood"] = comparison.draw_log_likelihood()
     out["n_parameters"] = comparison.mle.params.n_parameters

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+import em
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table
 from reports.figdata import figure_data
@@ -194,6 +195,8 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
         lesson=_lesson(comparison),
         em_loglik=comparison.mle.log_likelihood,
         em_iter=comparison.mle.n_iter,
+        basins=fd["em_basins"],
+        spurious_variance=f"{em.defaults.SPURIOUS_VARIANCE:g}",
         chains=d.chains,
         draws=d.draws,
         columns=columns,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections import Counter
 
 import em
 from gmm_pp.relabel import align_params
@@ -17,15 +16,6 @@ __all__ = ["initialisation"]
 _TRUTH = em.GMMParams(
     [0.25, 0.25, 0.25, 0.25], [[-3.0, 0.0], [3.0, 0.0], [0.0, 3.0], [0.0, -3.0]], [0.8] * 4
 )
-
-
-def _kinds(basin: em.Basin) -> str:
-    """``"hc, 2 k-means++"``: the kinds of start that reached a basin, counted."""
-    counts = Counter(basin.kinds)
-    parts = [kind if c == 1 else f"{c} {kind}" for kind, c in sorted(counts.items())]
-    if basin.screened:
-        parts.append(f"{basin.screened} screened random")
-    return ", ".join(parts)
 
 
 def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=None, **_) -> Lesson:
@@ -55,7 +45,7 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
         for i, (e, b) in enumerate(zip(endpoints, ends, strict=True))
     ]  # fmt: skip
     default_rows = [
-        [f"{b.log_likelihood:.2f}", _kinds(b), "yes" if b.spurious else "no",
+        [f"{b.log_likelihood:.2f}", b.reached_by, "yes" if b.spurious else "no",
          "chosen" if b.chosen else ""]
         for b in default.basins
     ]  # fmt: skip

@@ -295,3 +295,23 @@ def test_predict_proba_averages_over_the_posterior(comparison):
         comparison.predict_proba(new, fit="mle")
     with pytest.raises(gmm_pp.errors.InputError, match="expected 2 features"):
         comparison.predict_proba(new[:, :1])
+
+
+def test_warnings_name_a_spurious_maximum_set_aside(comparison):
+    """The EM result's problems (here a higher spurious maximum set aside) head the list;
+    restarts set aside for degenerating are in the result, not in the warnings."""
+    import dataclasses
+    import warnings
+
+    from gmm_pp.datasets import load_dataset
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        galaxies = em.fit(load_dataset("galaxies"), 6, seed=0)
+    assert galaxies.raw_best != galaxies.best
+    assert any(r.degenerate for r in galaxies.restarts)
+    said = dataclasses.replace(comparison, mle=galaxies).warnings()
+    assert [message for _, message in galaxies.problems] == said[: len(galaxies.problems)]
+    assert "is spurious" in said[0] and "prior" in said[0]
+    assert not any("degenerated" in w for w in said)
+    assert comparison.warnings() == list(comparison.diagnostics.problems)

@@ -32,6 +32,20 @@ def test_page_pngs_and_data(report, comparison):
     assert data["figures"]["em_max"] == pytest.approx(comparison.mle.log_likelihood)
 
 
+def test_the_page_lists_the_maxima_em_reached(report, comparison):
+    """The basins of the result's record: each maximum, the starts that reached it, the estimate."""
+    html = report.read_text()
+    basins = comparison.mle.basins
+    data = json.loads((report.parent / "data.json").read_text())["figures"]["em_basins"]
+    assert [b["log_likelihood"] for b in data] == pytest.approx([b.log_likelihood for b in basins])
+    assert sum(b["restarts"] for b in data) == sum(len(b.restarts) for b in basins)
+    section = html[html.index('id="basins"') : html.index("</details>")]
+    assert section.count("<tr>") == len(basins) + 1
+    chosen = next(b for b in basins if b.chosen)
+    assert f"<td>{chosen.log_likelihood:.3f}</td><td>{chosen.reached_by}</td>" in section
+    assert section.count("the estimate") == 1
+
+
 def test_warnings_stand_at_the_top(comparison, tmp_path, monkeypatch):
     import dataclasses
 
