@@ -14,7 +14,7 @@ from gmm_pp.summary import formatted_table
 from reports.figdata import figure_data
 from reports.style import ESS_PER_CHAIN_MIN, RHAT_MAX
 
-__all__ = ["render_page", "render_report", "save_figure", "write_report"]
+__all__ = ["render_page", "render_report", "save_figure", "write_page", "write_report"]
 
 CAPTIONS = {
     "fits": (
@@ -146,10 +146,24 @@ def write_report(
         When ``out_dir`` is a file, is not empty (without ``overwrite``) or is
         being written by another process.
     """
+    return write_page(render_report, comparison, out_dir, overwrite=overwrite, title=title)
+
+
+def write_page(render, subject, out_dir: str | Path, *, overwrite: bool = False, **kwargs) -> Path:
+    """``render(subject, folder, **kwargs)`` into ``out_dir``, all of it or nothing.
+
+    Under gmm-pp's output policy (:func:`gmm_pp.io.output_folder`): the files are
+    written into a temporary folder renamed into place when complete.
+
+    Returns
+    -------
+    Path
+        The path of ``index.html``.
+    """
     with output_folder(
         out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
     ) as tmp:
-        render_report(comparison, tmp, title=title)
+        render(subject, tmp, **kwargs)
     return Path(out_dir) / "index.html"
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gmm_pp.io import output_folder
-from reports.html import render_page, save_figure
+from reports.html import render_page, save_figure, write_page
 from reports.style import RHAT_MAX
 
 __all__ = ["render_study_report", "study_figure_data", "write_study_report"]
@@ -107,11 +106,7 @@ def write_study_report(result, out_dir: str | Path, *, overwrite: bool = False) 
     Path
         The path of ``index.html``.
     """
-    with output_folder(
-        out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
-    ) as tmp:
-        render_study_report(result, tmp)
-    return Path(out_dir) / "index.html"
+    return write_page(render_study_report, result, out_dir, overwrite=overwrite)
 
 
 def render_study_report(result, folder: str | Path) -> Path:

@@ -6,8 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from gmm_pp.io import output_folder
-from reports.html import render_page, save_figure
+from reports.html import render_page, save_figure, write_page
 
 __all__ = ["render_lesson", "write_lesson"]
 
@@ -36,11 +35,7 @@ def write_lesson(lesson, out_dir: str | Path, *, overwrite: bool = False) -> Pat
     Path
         The path of ``index.html``.
     """
-    with output_folder(
-        out_dir, overwrite=overwrite, name="out_dir", hint="pass overwrite=True"
-    ) as tmp:
-        render_lesson(lesson, tmp)
-    return Path(out_dir) / "index.html"
+    return write_page(render_lesson, lesson, out_dir, overwrite=overwrite)
 
 
 def render_lesson(lesson, folder: str | Path) -> Path:
