@@ -122,7 +122,7 @@ class Comparison:
         # (restarts set aside for degenerating are in mle.restarts and mle.basins).
         out.extend(message for _, message in mle.problems)
         if not self.pymc_map.success:
-            out.append(f"PyMC's MAP is not a valid optimum: {self.pymc_map.message}.")
+            out.append(self.pymc_map.problem + ".")
         out.extend(self.diagnostics.problems)
         return out
 

@@ -27,7 +27,17 @@ from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import SamplingError
 from gmm_pp.model import MixtureModel
 
-__all__ = ["MAPResult", "MAPWarning", "check_complete", "find_map", "sample_posterior"]
+__all__ = [
+    "MAP_GRADIENT_TOL",
+    "MAP_OBJECTIVE_TOL",
+    "MAP_POLISH_STEPS",
+    "MAPResult",
+    "MAPWarning",
+    "check_complete",
+    "check_map",
+    "find_map",
+    "sample_posterior",
+]
 
 #: Two component means closer than this (in units of the data's sd) are one point:
 #: the all-means-equal saddle of the mixture likelihood.
@@ -37,9 +47,19 @@ _DISTINCT_MEANS = 1e-3
 #: Converge tightly: the MAP is checked against MAP-EM to 1e-4 in every parameter.
 _LBFGS_OPTIONS = {"ftol": 1e-15, "gtol": 1e-9, "maxiter": 20000}
 
+#: A MAP is a stationary point when the largest component of the objective's gradient
+#: (standardised data, unconstrained coordinates) is at most this per observation.
+MAP_GRADIENT_TOL = 1e-6
+#: ... and the optimum, not only a stationary point, when its objective is not below
+#: MAP-EM's by more than this per observation (MAP-EM maximises the same density).
+MAP_OBJECTIVE_TOL = 1e-9
+#: Newton steps (on a finite-difference Hessian of the compiled gradient) that may
+#: polish a point where L-BFGS-B stopped short of the stationarity test.
+MAP_POLISH_STEPS = 8
+
 
 class MAPWarning(UserWarning):
-    """The optimiser failed or stopped at a saddle (components not distinct)."""
+    """PyMC's MAP is not a valid optimum (see :attr:`MAPResult.success`)."""
 
 
 @dataclass(frozen=True)
@@ -53,11 +73,24 @@ class MAPResult:
         Log-likelihood + log prior at ``params`` (data units), comparable with
         MAP-EM's objective.
     success : bool
-        The optimiser reported success and the components are distinct.
+        A valid optimum, judged at the point and not by the optimiser's message:
+        the gradient of the objective is zero (at most :data:`MAP_GRADIENT_TOL`
+        per observation), the objective is not below MAP-EM's (by more than
+        :data:`MAP_OBJECTIVE_TOL` per observation) and the components' means are
+        distinct.
     message : str
+        The optimiser's (L-BFGS-B's) own message, for information: ``ABNORMAL``
+        is its line search finding no improvement, as at an optimum it started on.
     n_starts : int
         Starts tried; the best valid one is kept.
     seconds : float
+    gradient : float
+        The largest component of the objective's gradient per observation at
+        ``params`` (standardised data, unconstrained coordinates).
+    polish_steps : int
+        Newton steps taken after L-BFGS-B stopped short of the stationarity test.
+    reason : str
+        Why it is not a valid optimum; empty when it is.
     """
 
     params: GMMParams
@@ -66,11 +99,26 @@ class MAPResult:
     message: str
     n_starts: int
     seconds: float
+    gradient: float = float("nan")
+    polish_steps: int = 0
+    reason: str = ""
 
     def __repr__(self) -> str:
         return (
             f"MAPResult(objective={self.objective:.6g}, success={self.success}, "
-            f"message={self.message!r}, n_starts={self.n_starts}, params={self.params!r})"
+            f"gradient={self.gradient:.3g}, message={self.message!r}, "
+            f"n_starts={self.n_starts}, params={self.params!r})"
+        )
+
+    @property
+    def problem(self) -> str:
+        """The sentence a reader must see when this is not a valid optimum (else empty)."""
+        if self.success:
+            return ""
+        reason = self.reason or "the optimiser reported failure"
+        return (
+            f"PyMC's MAP is not a valid optimum: {reason} (L-BFGS-B: {self.message}); "
+            "MAP-EM maximises the same density: use its estimate"
         )
 
     def to_dict(self) -> dict:
@@ -82,6 +130,9 @@ class MAPResult:
             "message": self.message,
             "n_starts": self.n_starts,
             "seconds": self.seconds,
+            "gradient": self.gradient,
+            "polish_steps": self.polish_steps,
+            "reason": self.reason,
         }
 
     @classmethod
@@ -99,11 +150,115 @@ def _min_separation(means: np.ndarray) -> float:
     return float(dist[np.triu_indices(k, 1)].min())
 
 
+def _largest(grad: np.ndarray) -> float:
+    """The largest absolute component of a gradient; inf when any is not finite."""
+    return float(np.max(np.abs(grad))) if np.all(np.isfinite(grad)) else np.inf
+
+
+def _hessian(loss, x: np.ndarray) -> np.ndarray:
+    """The loss's Hessian at ``x`` by central differences of its exact gradient, shape (p, p)."""
+    p = x.shape[0]
+    h = 1e-5 * np.maximum(1.0, np.abs(x))
+    hess = np.empty((p, p))
+    for i in range(p):
+        e = np.zeros(p)
+        e[i] = h[i]
+        hess[:, i] = (loss(x + e)[1] - loss(x - e)[1]) / (2 * h[i])
+    return (hess + hess.T) / 2
+
+
+def _polish(loss, x: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Newton steps from ``x`` until the gradient passes the stationarity test.
+
+    Each step solves with the finite-difference Hessian, which must be positive
+    definite (a minimum of the loss), and is halved until the loss does not rise
+    and the gradient shrinks.  Returns the point and the steps taken.
+    """
+    value, grad = loss(x)
+    steps = 0
+    while steps < MAP_POLISH_STEPS and MAP_GRADIENT_TOL * n / 100 < _largest(grad) < np.inf:
+        try:
+            chol = np.linalg.cholesky(_hessian(loss, x))
+        except np.linalg.LinAlgError:
+            break  # not at a minimum's bowl: left for the judgement
+        step = -np.linalg.solve(chol.T, np.linalg.solve(chol, grad))
+        for t in 0.5 ** np.arange(12):
+            new_value, new_grad = loss(x + t * step)
+            slack = 1e-12 * max(1.0, abs(value))
+            if new_value <= value + slack and _largest(new_grad) < _largest(grad):
+                x, value, grad = x + t * step, new_value, new_grad
+                break
+        else:
+            break
+        steps += 1
+    return x, steps
+
+
+def _judge(mm: MixtureModel, loss, x: np.ndarray, n: int, reference: float | None):
+    """``(gradient per observation, reason)`` of a candidate MAP; the reason is empty if valid."""
+    value, grad = loss(x)
+    means = mm.constrained(mm.unflat(x))["means"]  # standardised units
+    gradient = _largest(grad) / n
+    if not np.isfinite(value) or not np.isfinite(gradient):
+        return gradient, "its objective or gradient is not finite"
+    if _min_separation(means) < _DISTINCT_MEANS:
+        return gradient, "it stopped where component means coincide (a saddle of the mixture)"
+    if gradient > MAP_GRADIENT_TOL:
+        return gradient, (
+            f"its gradient is {gradient:.2g} per observation (at most {MAP_GRADIENT_TOL:g} "
+            "at an optimum)"
+        )
+    if reference is not None and value > reference + MAP_OBJECTIVE_TOL * n:
+        return gradient, (
+            f"its objective is {value - reference:.3g} below MAP-EM's (another, lower optimum)"
+        )
+    return gradient, ""
+
+
+def check_map(
+    mm: MixtureModel, X, prior: GMMPrior, params: GMMParams, reference: GMMParams | None = None
+) -> tuple[float, str]:
+    """Whether ``params`` is a valid MAP, judged as :func:`find_map` judges its result.
+
+    Parameters
+    ----------
+    mm : MixtureModel
+        The model for ``X``'s shape.
+    X : PreparedData or ndarray of shape (n_samples, n_features)
+    prior : GMMPrior
+        Resolved.
+    params : GMMParams
+        The candidate, data units.
+    reference : GMMParams, optional
+        MAP-EM's estimate: the candidate's objective must not be below its.
+
+    Returns
+    -------
+    gradient : float
+        The largest component of the objective's gradient per observation.
+    reason : str
+        Why ``params`` is not a valid optimum; empty when it is.
+    """
+    data = em.prepare(X)
+    values, scaling = mm.prepare(data, prior)
+    loss = mm.map_loss(values)
+    n = data.values.shape[0]
+    ref = None if reference is None else loss(_flat_point(mm, scaling, reference))[0]
+    return _judge(mm, loss, _flat_point(mm, scaling, params), n, ref)
+
+
+def _flat_point(mm: MixtureModel, scaling: Scaling, params: GMMParams) -> np.ndarray:
+    """``params`` (data units) as the loss's unconstrained flat vector."""
+    w, m, v = scaling.to_scaled(params.weights, params.means, params.variances)
+    return mm.flat(mm.unconstrained((w, m, v)))
+
+
 def find_map(
     mm: MixtureModel,
     X: np.ndarray,
     prior: GMMPrior,
     starts: list[GMMParams],
+    reference: GMMParams | None = None,
 ) -> MAPResult:
     """PyMC's MAP from each start (L-BFGS-B, no jitter); the best valid optimum.
 
@@ -114,6 +269,13 @@ def find_map(
     new data set costs no compilation (``pm.find_MAP`` compiles on every call).
     A test checks it against ``pm.find_MAP`` itself.
 
+    Where L-BFGS-B stops is judged by what makes a MAP valid, not by its message
+    (its ``ABNORMAL`` often means a line search found nothing better than an
+    optimum it started on): where the gradient is not yet zero, Newton steps on
+    the compiled gradient polish the point; then the gradient, the objective
+    against MAP-EM's and the distinctness of the components decide
+    (:attr:`MAPResult.success`).
+
     Parameters
     ----------
     mm : MixtureModel
@@ -123,6 +285,8 @@ def find_map(
         Resolved.
     starts : list of GMMParams
         Starting points in the data's units (the EM estimates).
+    reference : GMMParams, optional
+        MAP-EM's estimate: a valid MAP's objective is not below its.
 
     Returns
     -------
@@ -131,34 +295,28 @@ def find_map(
     """
     t0 = time.perf_counter()
     data = em.prepare(X)
+    n = data.values.shape[0]
     values, scaling = mm.prepare(data, prior)
     f_loss = mm.map_loss(values)
-    best: tuple[float, GMMParams, bool, str] | None = None
+    ref = None if reference is None else f_loss(_flat_point(mm, scaling, reference))[0]
+    best = None
     for start in starts:
-        w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-        x0 = mm.flat(mm.unconstrained((w, m, v)))
+        x0 = _flat_point(mm, scaling, start)
         opt = minimize(f_loss, x0, jac=True, method="L-BFGS-B", options=_LBFGS_OPTIONS)
-        parts = mm.unflat(opt.x)
-        point = mm.constrained(parts)
-        success = bool(opt.success) and bool(np.isfinite(opt.fun))
-        message = str(opt.message)
-        if _min_separation(point["means"]) < _DISTINCT_MEANS:
-            success = False
-            message = "stopped where component means coincide (a saddle of the mixture)"
+        x, steps = opt.x, 0
+        if _largest(f_loss(x)[1]) > MAP_GRADIENT_TOL * n:
+            x, steps = _polish(f_loss, x, n)
+        point = mm.constrained(mm.unflat(x))
+        gradient, reason = _judge(mm, f_loss, x, n, ref)
         params = mm.params_from_scaled(point, scaling)
         objective = em.log_likelihood(data.values, params) + prior.log_prob(params)
-        candidate = (objective, params, success, message)
-        if best is None or (success, objective) > (best[2], best[0]):
+        candidate = MAPResult(params, objective, not reason, str(opt.message), len(starts),
+                              0.0, gradient, steps, reason)  # fmt: skip
+        if best is None or (candidate.success, objective) > (best.success, best.objective):
             best = candidate
-    objective, params, success, message = best
-    if not success:
-        warnings.warn(
-            f"PyMC's MAP is not a valid optimum ({message}); start it from an EM estimate "
-            "or try more starts",
-            MAPWarning,
-            stacklevel=2,
-        )
-    return MAPResult(params, objective, success, message, len(starts), time.perf_counter() - t0)
+    if not best.success:
+        warnings.warn(best.problem, MAPWarning, stacklevel=2)
+    return dataclasses.replace(best, seconds=time.perf_counter() - t0)
 
 
 #: How far a start coordinate with an exactly zero gradient is moved (unconstrained units).

@@ -245,7 +245,7 @@ def compare(
     ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
     starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
     with step("PyMC's MAP from the EM estimate"):
-        pymc_map = find_map(mm, data, resolved, starts)
+        pymc_map = find_map(mm, data, resolved, starts, reference=map_em.params)
     pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
     timings["map_pymc"] = pymc_map.seconds
 

@@ -15,6 +15,22 @@ _TRUTH = em.GMMParams([0.35, 0.65], [[-2.0], [2.0]], [1.0, 0.8])
 _NS = (10, 50, 500, 5000)
 
 
+def _spurious_note(n: int, mle: em.EMResult) -> str:
+    """A sentence when EM set a higher, spurious maximum aside (small n); else empty."""
+    if mle.raw_best == mle.best:
+        return ""
+    raw = mle.restarts[mle.raw_best]
+    j = raw.spurious_components[0]
+    return (
+        f" With n = {n}, EM's highest maximum (log-likelihood {raw.log_likelihood[-1]:.2f}) "
+        f"puts component {j} on {raw.params.weights[j] * n:.2g} points' worth of data with a "
+        "tiny variance: a spurious maximum, high because one component fits a couple of "
+        f"points. The MLE in the table is the best maximum without one "
+        f"({mle.log_likelihood:.2f}); the prior of the MAP and the posterior rules such "
+        "maxima out."
+    )
+
+
 def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
     """EM, MAP and posterior on the first n of one simulated sample, for each n in ``ns``."""
     ns = tuple(int(n) for n in ns)
@@ -22,9 +38,11 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
     k, d = _TRUTH.n_components, _TRUTH.n_features
     half = (k * d + 2 * k - 1) / 2
     series = {key: [] for key in ("mle", "map", "post_mean", "lo", "hi", "gap")}
-    rows, notes = [], []
+    rows, notes, spurious = [], [], ""
     for n in ns:
-        comp, warned = quiet_compare(X[:n], k, sampler=sampler, seed=seed, truth=_TRUTH)
+        comp, warned = quiet_compare(X[:n], k, sampler=sampler, seed=seed, truth=_TRUTH,
+                                     explained=(em.SpuriousComponentWarning,))  # fmt: skip
+        spurious += _spurious_note(n, comp.mle)
         _, means, _ = comp.draws()
         j = int(np.argmax(comp.mle.params.means[:, 0]))  # the component on the right
         draws = means[:, :, j, 0].ravel()
@@ -64,6 +82,7 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
                 f"is {last[4]} and the posterior mean is "
                 f"{abs(series['post_mean'][-1] - series['mle'][-1]):.3f} from the MLE: the "
                 "data swamp the prior, and the posterior concentrates around the MLE."
+                + spurious
                 + (f" Warnings: {'; '.join(notes)}." if notes else ""),
                 table=Table(
                     [

@@ -30,7 +30,7 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
         loglik.append(ll)
         logpost.append(ll + prior.log_prob(p))
     rng = np.random.default_rng(seed)
-    collapsed, smallest_em = 0, np.inf
+    collapsed, smallest_em, stopped = 0, np.inf, None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for _ in range(starts):  # random data points as means, small equal variances
@@ -38,7 +38,10 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
             init = em.GMMParams([0.5, 0.5], means, [X.var() / 20] * 2)
             r = em.fit(X, 2, init=init)
             collapsed += int(r.degenerate)
-            smallest_em = min(smallest_em, float(np.sqrt(r.params.variances.min())))
+            sd = float(np.sqrt(r.params.variances.min()))
+            if r.degenerate and (stopped is None or sd < stopped["sd"]):
+                stopped = {"sd": sd, "loglik": float(r.log_likelihood)}
+            smallest_em = min(smallest_em, sd)
     comp, warned = quiet_compare(X, 2, sampler=sampler, seed=seed)
     _, _, variances = comp.draws()
     smallest = {
@@ -62,15 +65,27 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
                 f"The first component sits on x = {x0:.3f}, the second covers the rest. As "
                 f"its sd goes from 1 to 1e-8 the log-likelihood rises from {loglik[0]:.1f} to "
                 f"{loglik[-1]:.1f}, about log(10) = 2.3 more for every tenfold shrink, "
-                "without limit. Adding the log "
-                "prior (the MAP's objective) turns the curve down: the inverse-gamma prior "
-                "on the variance gives zero density to zero variance.",
+                "without limit (left)"
+                + (
+                    f"; the cross marks where EM's collapsed run with the smallest sd "
+                    f"stopped (sd {stopped['sd']:.2g}, log-likelihood {stopped['loglik']:.1f}: "
+                    "its other parameters are its own, so it sits off the curve)"
+                    if stopped
+                    else ""
+                )
+                + ". Adding the log prior (the MAP's objective, middle, on its own scale) "
+                f"turns the curve down, to {logpost[-1]:.3g} at sd 1e-8: the inverse-gamma "
+                "prior on the variance gives zero density to zero variance, and the MAP's "
+                "smallest sd (dashed) sits where the curve peaks. Right: the smallest sd "
+                "each fit reached.",
                 figure=Figure(
                     plot_degeneracy,
                     {
                         "sigma": sigma.tolist(),
                         "loglik": loglik,
                         "log_posterior": logpost,
+                        "collapsed": stopped,
+                        "map_sd": smallest["MAP"],
                         "smallest_sd": smallest,
                     },
                 ),  # fmt: skip

@@ -124,19 +124,39 @@ def plot_bayes_vs_n(data: dict, axes=None):
 
 
 def plot_degeneracy(data: dict, axes=None):
-    """The log-likelihood as one component shrinks onto a point; collapse shares per fit."""
-    fig, axes = _axes(2, axes, width=5.5)
+    """The climbing log-likelihood, the log posterior on its own scale, each fit's smallest sd.
+
+    ``data``: ``sigma``, ``loglik`` and ``log_posterior`` (one value per sd), ``collapsed``
+    (``sd`` and ``loglik`` where EM's collapsed run stopped, or None), ``map_sd`` and
+    ``smallest_sd`` (fit -> sd).
+    """
+    fig, axes = _axes(3, axes, width=4.6)
+    sigma = data["sigma"]
     ax = axes[0]
-    ax.plot(data["sigma"], data["loglik"], color=COLORS["EM (MLE)"], label="log-likelihood")
-    ax.plot(data["sigma"], data["log_posterior"], color=COLORS["posterior"],
-            label="log-likelihood + log prior")  # fmt: skip
-    ax.set(xscale="log", xlabel="sd of the component on one point",
-           ylabel="value (up to a constant)")  # fmt: skip
+    ax.plot(sigma, data["loglik"], color=COLORS["EM (MLE)"], label="log-likelihood")
+    if data.get("collapsed"):
+        c = data["collapsed"]
+        ax.plot([c["sd"]], [c["loglik"]], "X", ms=9, color="black",
+                label=f"EM's collapsed run stopped (sd {c['sd']:.2g})")  # fmt: skip
+    ax.set(xscale="log", xlabel="sd of the component on one point", ylabel="log-likelihood",
+           title="The likelihood climbs without limit")  # fmt: skip
     ax.invert_xaxis()
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left")
     ax = axes[1]
+    ax.plot(sigma, data["log_posterior"], color=COLORS["posterior"],
+            label="log-likelihood + log prior")  # fmt: skip
+    ax.axvline(data["map_sd"], color=COLORS["MAP-EM"], linestyle="--",
+               label=f"the MAP's smallest sd ({data['map_sd']:.2g})")  # fmt: skip
+    ax.set(xscale="log", xlabel="sd of the component on one point",
+           ylabel="log-likelihood + log prior", title="The prior turns it down")  # fmt: skip
+    ax.set_yscale("symlog", linthresh=100)  # the peak near 0 and the plunge to -1e15 both read
+    ax.set_ylim(top=max(0.0, max(data["log_posterior"])) + 10)
+    ax.invert_xaxis()
+    ax.legend(fontsize="small", loc="lower left")
+    ax = axes[2]
     names = list(data["smallest_sd"])
     palette = [COLORS["EM (MLE)"], COLORS["MAP-EM"], COLORS["posterior"]]
     ax.bar(names, [data["smallest_sd"][k] for k in names], color=palette[: len(names)])
     ax.set(yscale="log", ylabel="smallest component sd", title="Where each fit ends")
+    ax.tick_params(axis="x", labelsize="small")
     return fig, axes

@@ -150,3 +150,79 @@ def test_an_incomplete_trace_is_refused():
     )
     with pytest.raises(SamplingError, match="non-finite draws of 'weights'"):
         check_complete(nan, config)
+
+
+#: Issue 18's cases: two 1-D components (means -2 and 2, variances 1, weights 1/2), where
+#: L-BFGS-B, started at the EM estimate, reported ABNORMAL at the optimum in 3 of 4.
+_TWO_1D = em.GMMParams([0.5, 0.5], [[-2.0], [2.0]], [1.0, 1.0])
+
+
+@pytest.fixture(scope="module")
+def large_1d_comparisons():
+    import warnings
+
+    import gmm_pp
+    from gmm_pp.diagnostics import SamplingWarning
+
+    # The EM fits and the MAP come before sampling and do not depend on its settings
+    # (the issue's were 2 x (200 + 200)): few draws keep the fixture quick.
+    sampler = SamplerConfig(draws=20, tune=20, chains=2)
+    out = {}
+    for n, seed in [(5000, 0), (5000, 2), (20000, 1), (20000, 2)]:
+        X, _ = _TWO_1D.sample(n, seed=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SamplingWarning)
+            out[n, seed] = gmm_pp.compare(X, 2, seed=seed, sampler=sampler)
+    return out
+
+
+def test_pymc_map_at_the_optimum_is_valid_whatever_the_optimiser_says(large_1d_comparisons):
+    from gmm_pp.inference import MAP_GRADIENT_TOL
+
+    for (n, seed), comp in large_1d_comparisons.items():
+        pm_map = comp.pymc_map
+        assert pm_map.success, (n, seed, pm_map)
+        assert pm_map.gradient <= MAP_GRADIENT_TOL
+        assert pm_map.objective >= comp.map_em.objective - 1e-9 * n
+        assert pm_map.objective == pytest.approx(comp.map_em.objective, rel=1e-9)
+        assert np.max(np.abs(pm_map.params.means - comp.map_em.params.means)) < 1e-3
+        assert not any("MAP" in w for w in comp.warnings()), comp.warnings()
+
+
+def test_a_planted_point_that_is_not_the_optimum_is_flagged(large_1d_comparisons):
+    from gmm_pp.inference import check_map
+    from gmm_pp.model import get_model
+
+    comp = large_1d_comparisons[5000, 0]
+    mm, X, prior = get_model(*comp.X.shape, 2), comp.X, comp.prior
+    good = comp.pymc_map.params
+    assert check_map(mm, X, prior, good, reference=comp.map_em.params)[1] == ""
+    # A mean moved by 0.05: not stationary.
+    moved = em.GMMParams(good.weights, good.means + [[0.05], [0.0]], good.variances)
+    gradient, reason = check_map(mm, X, prior, moved, reference=comp.map_em.params)
+    assert gradient > 1e-3 and "gradient" in reason
+    # Both means at the data's mean: the saddle.
+    centre = np.full((2, 1), X.mean())
+    saddle = em.GMMParams([0.5, 0.5], centre, [X.var()] * 2)
+    assert "coincide" in check_map(mm, X, prior, saddle)[1]
+
+
+def test_lbfgs_abnormal_or_stopped_short_is_judged_at_the_point(large_1d_comparisons, monkeypatch):
+    """From the former default start (five k-means++ restarts) L-BFGS-B ends 'ABNORMAL' on
+    the n = 20000, seed 2 case (its line search finds nothing better than the optimum);
+    stopped after 2 iterations, Newton steps polish the point. Both are valid optima."""
+    from gmm_pp import inference
+    from gmm_pp.model import get_model
+
+    comp = large_1d_comparisons[20000, 2]
+    X, prior = comp.X, comp.prior
+    em_seed = np.random.SeedSequence(2).spawn(3)[0]
+    former = em.fit(X, 2, init="kmeans++", n_init=5, seed=np.random.default_rng(em_seed))
+    mm = get_model(*X.shape, 2)
+    result = inference.find_map(mm, X, prior, [former.params], reference=comp.map_em.params)
+    assert result.success and result.gradient <= inference.MAP_GRADIENT_TOL, result
+    assert result.objective == pytest.approx(comp.map_em.objective, rel=1e-9)
+    monkeypatch.setitem(inference._LBFGS_OPTIONS, "maxiter", 2)
+    short = inference.find_map(mm, X, prior, [comp.mle.params], reference=comp.map_em.params)
+    assert "ITERATIONS REACHED LIMIT" in short.message and short.polish_steps >= 1
+    assert short.success and short.objective >= comp.map_em.objective - 1e-9 * X.shape[0]

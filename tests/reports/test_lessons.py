@@ -87,3 +87,21 @@ def test_initialisation_lesson_shows_the_basins_of_the_result(comparison):
     chosen = [row for row in default if row[3] == "chosen"]
     assert len(chosen) == 1 and float(chosen[0][0]) >= lls[0] - 0.01
     assert any("hc" in row[1] for row in default)
+
+
+@pytest.mark.slow  # the lessons' own sampling: 4 chains x (1000 + 2000) draws, n up to 5000
+def test_no_lesson_warns_about_its_own_settings(comparison):  # comparison: shared compile
+    """Built as shipped, no lesson's page carries a warning its text does not explain: its
+    sampler gives clean diagnostics, and a spurious maximum at small n is explained."""
+    for name in LESSONS:
+        lesson = build_lesson(name)
+        text = " ".join(section.text for section in lesson.sections)
+        assert "Warnings:" not in text, (name, text[text.find("Warnings:") :])
+        if name == "mle-vs-bayes":
+            # n = 10: EM's highest maximum is spurious, and the text says so.
+            assert "a spurious maximum" in text and "rules such maxima out" in text
+        if name == "degeneracy":
+            data = lesson.sections[0].figure.data
+            assert data["loglik"][-1] > max(data["loglik"][:10]) + 4  # the climb
+            assert data["log_posterior"][-1] < -1e10  # the prior's plunge, on its own axis
+            assert data["collapsed"] is not None and data["collapsed"]["sd"] > 0
