@@ -63,6 +63,7 @@ class Outcome:
     leftovers: int  # partial folders left beside the target (before the next run)
     cleaned: bool  # the next command to the target removed them
     traceback: bool = False  # the interrupted run printed a traceback
+    stderr: str = ""  # the end of its stderr when it printed any traceback, for the log
 
     @property
     def ok(self) -> bool:
@@ -260,8 +261,17 @@ def trial(
     )
     if early:
         state = f"{state} (before gmm-pp started)"
+    tail = err[-1500:] if "Traceback" in err else ""
     return Outcome(
-        command, name, delay, code, state, len(left), cleaned, "Traceback" in err and not early
+        command,
+        name,
+        delay,
+        code,
+        state,
+        len(left),
+        cleaned,
+        "Traceback" in err and not early,
+        tail,
     )
 
 
@@ -286,6 +296,8 @@ def campaign(kind: str, trials: int, seed: int, commands=COMMANDS, work: Path | 
                     + ("" if outcome.ok else "   <-- POLICY BROKEN"),
                     flush=True,
                 )
+                if outcome.stderr:
+                    print("    | " + outcome.stderr.rstrip().replace("\n", "\n    | "), flush=True)
     return outcomes
 
 
