@@ -350,7 +350,8 @@ def test_faithful_is_labelled_by_its_column_names(tmp_path, capsys):
     import gmm_pp
 
     out = tmp_path / "faithful"
-    argv = ["fit", "faithful", "-k", "2", "--out", str(out), "--draws", "300", "--tune", "300"]
+    # K = 3 shares the session comparison's compiled model (d = 2, K = 3).
+    argv = ["fit", "faithful", "-k", "3", "--out", str(out), "--draws", "300", "--tune", "300"]
     assert main([*argv, "--chains", "2", "--quiet", "--seed", "1"]) == 0
     printed = capsys.readouterr().out
     assert "mean[0,eruptions]" in printed and "mean[1,waiting]" in printed
