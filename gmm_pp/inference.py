@@ -168,7 +168,7 @@ def _hessian(loss, x: np.ndarray) -> np.ndarray:
 
 
 def _polish(loss, x: np.ndarray, n: int) -> tuple[np.ndarray, int]:
-    """Newton steps from ``x`` until the gradient passes the stationarity test.
+    """Newton steps from ``x`` until the gradient is a hundredth of the stationarity test's bound.
 
     Each step solves with the finite-difference Hessian, which must be positive
     definite (a minimum of the loss), and is halved until the loss does not rise
