@@ -16,7 +16,13 @@ _NS = (10, 50, 500, 5000)
 
 
 def _spurious_note(n: int, mle: em.EMResult) -> str:
-    """A sentence when EM set a higher, spurious maximum aside (small n); else empty."""
+    """A sentence when EM met a spurious maximum (small n): set aside, or the estimate itself."""
+    if mle.trace.spurious:  # no maximum without one: the estimate is spurious
+        return (
+            f" With n = {n}, every maximum EM reached is spurious: {mle.trace.spurious_reason}. "
+            "The MLE in the table is one, high because one component fits a couple of points; "
+            "the prior of the MAP and of the posterior rules such maxima out."
+        )
     if mle.raw_best == mle.best:
         return ""
     raw = mle.restarts[mle.raw_best]
@@ -26,7 +32,7 @@ def _spurious_note(n: int, mle: em.EMResult) -> str:
         f"puts component {j} on {raw.params.weights[j] * n:.2g} points' worth of data with a "
         "tiny variance: a spurious maximum, high because one component fits a couple of "
         f"points. The MLE in the table is the best maximum without one "
-        f"({mle.log_likelihood:.2f}); the prior of the MAP and the posterior rules such "
+        f"({mle.log_likelihood:.2f}); the prior of the MAP and of the posterior rules such "
         "maxima out."
     )
 
