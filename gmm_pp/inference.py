@@ -239,12 +239,17 @@ def check_map(
     reason : str
         Why ``params`` is not a valid optimum; empty when it is.
     """
+    data, scaling, loss, ref = _map_problem(mm, X, prior, reference)
+    return _judge(mm, loss, _flat_point(mm, scaling, params), data.values.shape[0], ref)
+
+
+def _map_problem(mm: MixtureModel, X, prior: GMMPrior, reference: GMMParams | None):
+    """``(data, scaling, loss, reference loss or None)`` of the MAP of ``X`` under ``prior``."""
     data = em.prepare(X)
     values, scaling = mm.prepare(data, prior)
     loss = mm.map_loss(values)
-    n = data.values.shape[0]
     ref = None if reference is None else loss(_flat_point(mm, scaling, reference))[0]
-    return _judge(mm, loss, _flat_point(mm, scaling, params), n, ref)
+    return data, scaling, loss, ref
 
 
 def _flat_point(mm: MixtureModel, scaling: Scaling, params: GMMParams) -> np.ndarray:
@@ -294,11 +299,8 @@ def find_map(
         Warns with MAPWarning when no start reached a valid optimum.
     """
     t0 = time.perf_counter()
-    data = em.prepare(X)
+    data, scaling, f_loss, ref = _map_problem(mm, X, prior, reference)
     n = data.values.shape[0]
-    values, scaling = mm.prepare(data, prior)
-    f_loss = mm.map_loss(values)
-    ref = None if reference is None else f_loss(_flat_point(mm, scaling, reference))[0]
     best = None
     for start in starts:
         x0 = _flat_point(mm, scaling, start)
