@@ -1,8 +1,9 @@
-"""EM for spherical Gaussian mixtures, in numpy: the MLE and, with a prior, the MAP.
+"""EM for Gaussian mixtures, in numpy: the MLE and, with a prior, the MAP.
 
-``import em`` loads numpy and scipy only (no PyMC, no matplotlib); the
-scikit-learn estimator :class:`SphericalGaussianMixture` loads scikit-learn on
-first use.
+Spherical covariances by default; diag, tied and full with ``covariance=``
+(:mod:`em.covariance`).  ``import em`` loads numpy and scipy only (no PyMC, no
+matplotlib); the scikit-learn estimator :class:`GaussianMixture` (also under its
+first name, ``SphericalGaussianMixture``) loads scikit-learn on first use.
 
 Examples
 --------
@@ -14,6 +15,7 @@ Examples
 0.3
 """
 
+from em.covariance import COVARIANCE_TYPES
 from em.density import (
     log_likelihood,
     mean_responsibilities,
@@ -45,8 +47,10 @@ __all__ = [
     "DegenerateComponentWarning",
     "EMResult",
     "EMTrace",
+    "COVARIANCE_TYPES",
     "GMMParams",
     "GMMError",
+    "GaussianMixture",
     "GMMPrior",
     "InputError",
     "InputTypeError",
@@ -70,8 +74,8 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    if name == "SphericalGaussianMixture":  # imports scikit-learn: only when asked for
-        from em.estimator import SphericalGaussianMixture
+    if name in ("GaussianMixture", "SphericalGaussianMixture"):  # imports scikit-learn
+        from em import estimator
 
-        return SphericalGaussianMixture
+        return getattr(estimator, name)
     raise AttributeError(f"module 'em' has no attribute {name!r}")

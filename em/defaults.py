@@ -12,6 +12,7 @@ __all__ = [
     "AUTO_KMEANS",
     "BLOCK_ELEMENTS",
     "COLLAPSE_VARIANCE",
+    "COVARIANCE",
     "EMPTY_COUNT",
     "EXACT_DISTANCE_RATIO",
     "EMEM_SHORT_ITER",
@@ -43,6 +44,8 @@ __all__ = [
 
 #: Relative tolerance of the stopping rule ``ll_new - ll_old <= tol * |ll_new|``.
 TOL: float = 1e-6
+#: The covariance structure when none is named (:mod:`em.covariance`).
+COVARIANCE: str = "spherical"
 #: Maximum number of EM iterations (M-steps) per restart.
 MAX_ITER: int = 1000
 #: Number of restarts of one kind of start (a fixed start runs once).

@@ -1,4 +1,4 @@
-"""Log-densities of the spherical Gaussian mixture, row by row.
+"""Log-densities of the Gaussian mixture, row by row.
 
 Every row is evaluated on its own: its log-density, responsibilities and label
 never depend on the other rows of the batch (a hypothesis test holds this bit
@@ -15,6 +15,10 @@ The functions are batched over leading axes of the parameters (posterior
 draws): one home for the mixture density, from ``em.score_samples`` to the
 pointwise log-likelihood of every posterior draw.
 
+Diag, tied and full mixtures (:mod:`em.covariance`) are scored through Cholesky
+factors, row by row as well; the batched functions over posterior draws are for
+the spherical mixture.
+
 EM's own loop uses the faster blocked kernels of :mod:`em._workspace` on its
 standardised training data; these functions are for scoring.
 """
@@ -27,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from em.covariance import cholesky_factors, log_gaussian
 from em.exceptions import InputError
 from em.validation import check_data
 
@@ -180,6 +185,29 @@ def pointwise_log_likelihood(X, weights, means, variances) -> np.ndarray:
     return logp.reshape(*batch, X.shape[0])
 
 
+def _structured(X, params: GMMParams, *, resp: bool):
+    """Log-density (1, n) and responsibilities (1, K, n) of a diag, tied or full mixture."""
+    kind = params.covariance_type
+    factors = cholesky_factors(params.covariances, kind)
+    logp = np.empty((1, X.shape[0]))
+    r = np.empty((1, params.n_components, X.shape[0])) if resp else None
+    with np.errstate(divide="ignore"):
+        log_w = np.log(params.weights)
+    rows = max(1, _BLOCK // params.n_components)
+    for a in range(0, X.shape[0], rows):
+        Xb = X[a : a + rows]
+        terms = (log_gaussian(Xb, params.means, factors, kind) + log_w).T[None]
+
+        def key(Xb=Xb):
+            return log_gaussian(Xb, params.means, factors, kind, log_distance=True).T[None]
+
+        lp, rr = _logsumexp(terms, key)
+        logp[:, a : a + rows] = lp
+        if resp:
+            r[:, :, a : a + rows] = rr
+    return logp, r
+
+
 def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
     """Responsibilities and the log-density of every row.
 
@@ -195,6 +223,9 @@ def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
     log_density : ndarray of shape (n_samples,)
     """
     X = _matching(X, params)
+    if params.covariance_type != "spherical":
+        logp, r = _structured(X, params, resp=True)
+        return np.ascontiguousarray(r[0].T), logp[0]
     w, m, v = params.weights[None], params.means[None], params.variances[None]
     logp, r = _evaluate(X, w, m, v, resp=True)
     return np.ascontiguousarray(r[0].T), logp[0]
@@ -250,6 +281,8 @@ def score_samples(X, params: GMMParams) -> np.ndarray:
     ndarray of shape (n_samples,)
     """
     X = _matching(X, params)
+    if params.covariance_type != "spherical":
+        return _structured(X, params, resp=False)[0][0]
     w, m, v = params.weights[None], params.means[None], params.variances[None]
     return _evaluate(X, w, m, v, resp=False)[0][0]
 

@@ -1,4 +1,4 @@
-"""``SphericalGaussianMixture``: EM behind a scikit-learn estimator.
+"""``GaussianMixture``: EM behind a scikit-learn estimator (any covariance structure).
 
 A real scikit-learn estimator (it passes ``sklearn.utils.estimator_checks.
 check_estimator``): it works in ``Pipeline``, ``GridSearchCV`` (``score`` is the
@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.linalg import cholesky, solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import validate_data
@@ -27,7 +28,7 @@ from em.prior import GMMPrior
 from em.result import EMResult
 from em.validation import check_positive_int
 
-__all__ = ["NotFittedError", "SphericalGaussianMixture"]
+__all__ = ["GaussianMixture", "NotFittedError", "SphericalGaussianMixture"]
 
 
 class NotFittedError(_NotFittedError, _SklearnNotFittedError):
@@ -41,12 +42,26 @@ def _generator(random_state) -> int | np.random.Generator | None:
     return random_state
 
 
-class SphericalGaussianMixture(DensityMixin, BaseEstimator):
-    """Spherical Gaussian mixture fitted by EM (the MLE, or the MAP with a prior).
+def _precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.ndarray:
+    """scikit-learn's ``precisions_cholesky_``: ``U`` with ``U U^T = Sigma^-1``."""
+    if covariance_type in ("spherical", "diag"):
+        return 1.0 / np.sqrt(covariances)
+    mats = covariances[None] if covariance_type == "tied" else covariances
+    d = mats.shape[-1]
+    out = np.stack([
+        solve_triangular(cholesky(s, lower=True), np.eye(d), lower=True).T for s in mats
+    ])  # fmt: skip
+    return out[0] if covariance_type == "tied" else out
+
+
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by EM (the MLE, or the MAP with a prior).
 
     Parameters
     ----------
     n_components : int, default 1
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
+        scikit-learn's names (mclust's VII, VVI, EEE, VVV); see :mod:`em.covariance`.
     init : {"kmeans++", "random"}, GMMParams or array-like, default "kmeans++"
         See :func:`em.fit`.
     n_init : int, optional
@@ -63,14 +78,15 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
     ----------
     weights_ : ndarray of shape (n_components,)
     means_ : ndarray of shape (n_components, n_features)
-    covariances_ : ndarray of shape (n_components,)
-        One variance per component, as scikit-learn stores spherical covariances.
-    precisions_ : ndarray of shape (n_components,)
-        ``1 / covariances_``.
-    precisions_cholesky_ : ndarray of shape (n_components,)
-        ``1 / sqrt(covariances_)``.
+    covariances_ : ndarray
+        In scikit-learn's shapes: (K,) spherical, (K, d) diag, (d, d) tied, (K, d, d) full.
+    precisions_ : ndarray
+        Their inverses, same shapes.
+    precisions_cholesky_ : ndarray
+        Upper triangular ``U`` with ``U U^T = precision`` (``1 / sqrt`` for spherical
+        and diag), as scikit-learn's.
     variances_ : ndarray of shape (n_components,)
-        Same as ``covariances_``.
+        Same as ``covariances_`` (spherical only).
     params_ : GMMParams
     result_ : EMResult
         Every restart's full trace.
@@ -92,7 +108,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
     --------
     >>> import em
     >>> X, _ = em.GMMParams([0.5, 0.5], [[-4.0], [4.0]], [1.0, 1.0]).sample(400, seed=0)
-    >>> model = em.SphericalGaussianMixture(2, random_state=0).fit(X)
+    >>> model = em.GaussianMixture(2, random_state=0).fit(X)
     >>> model.predict([[-4.0], [4.0]]).tolist() in ([0, 1], [1, 0])
     True
     """
@@ -101,6 +117,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         self,
         n_components: int = 1,
         *,
+        covariance_type: str = defaults.COVARIANCE,
         init: str | GMMParams | np.ndarray = defaults.INIT,
         n_init: int | None = None,
         tol: float = defaults.TOL,
@@ -109,6 +126,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         random_state: int | np.random.Generator | None = None,
     ) -> None:
         self.n_components = n_components
+        self.covariance_type = covariance_type
         self.init = init
         self.n_init = n_init
         self.tol = tol
@@ -124,7 +142,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "params_")
 
-    def fit(self, X, y=None) -> SphericalGaussianMixture:
+    def fit(self, X, y=None) -> GaussianMixture:
         """Fit by EM.
 
         Parameters
@@ -150,6 +168,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
             max_iter=self.max_iter,
             prior=self.prior,
             seed=_generator(self.random_state),
+            covariance=self.covariance_type,
         )
         n = result.n_samples
         p = result.params
@@ -157,10 +176,15 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         self.params_: GMMParams = p
         self.weights_ = p.weights
         self.means_ = p.means
-        self.covariances_ = p.variances
-        self.variances_ = p.variances
-        self.precisions_ = 1.0 / p.variances
-        self.precisions_cholesky_ = 1.0 / np.sqrt(p.variances)
+        self.covariances_ = p.covariances
+        if p.covariance_type == "spherical":
+            self.variances_ = p.variances
+        self.precisions_cholesky_ = _precision_cholesky(p.covariances, p.covariance_type)
+        u = self.precisions_cholesky_
+        if p.covariance_type in ("spherical", "diag"):
+            self.precisions_ = u * u
+        else:
+            self.precisions_ = u @ np.swapaxes(u, -1, -2)
         self.converged_ = result.converged
         self.n_iter_ = result.n_iter
         self.lower_bound_ = result.objective / n
@@ -210,7 +234,7 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         return self.params_.sample(n, seed=_generator(self.random_state))
 
     def bic(self, X) -> float:
-        """Bayesian information criterion ``-2 loglik + p log n``, ``p = K d + 2K - 1``.
+        """Bayesian information criterion ``-2 loglik + p log n`` (p: ``params_.n_parameters``).
 
         Lower is better.  mclust reports the opposite sign (``2 loglik - p log n``,
         higher is better).
@@ -223,3 +247,14 @@ class SphericalGaussianMixture(DensityMixin, BaseEstimator):
         """Akaike information criterion ``-2 loglik + 2 p`` (lower is better)."""
         params, X = self._fitted(X)
         return criteria.aic(math.fsum(score_samples(X, params)), params.n_parameters)
+
+
+class SphericalGaussianMixture(GaussianMixture):
+    """:class:`GaussianMixture`'s first name, kept for existing code: the same estimator.
+
+    Examples
+    --------
+    >>> import em
+    >>> em.SphericalGaussianMixture(2).get_params()["covariance_type"]
+    'spherical'
+    """

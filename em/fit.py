@@ -13,6 +13,7 @@ import numpy as np
 
 from em import defaults
 from em._workspace import Workspace
+from em.covariance import check_covariance_type, check_structure_data
 from em.exceptions import (
     ConvergenceWarning,
     InputError,
@@ -26,6 +27,8 @@ from em.result import EMResult, EMTrace
 from em.starts import KINDS, check_kind
 from em.steps import check_resp
 from em.strategy import Problem, auto, kind_start, new_seed
+from em.structured import StructuredStart, data_covariance, run_structured, to_structure
+from em.structured import offset as structured_offset
 from em.validation import (
     check_n_components,
     check_positive_int,
@@ -47,8 +50,9 @@ def fit(
     prior: GMMPrior | None = None,
     seed: int | np.random.Generator | None = None,
     select: str = "regular",
+    covariance: str = defaults.COVARIANCE,
 ) -> EMResult:
-    """Fit a spherical Gaussian mixture by EM: the MLE, or the MAP with a prior.
+    """Fit a Gaussian mixture by EM: the MLE, or the MAP with a prior.
 
     Parameters
     ----------
@@ -87,6 +91,11 @@ def fit(
         degenerate and no spurious component (mclust's rule for degenerate ones,
         extended), or the highest objective of all that did not degenerate.
         Both are in the result (``best``, ``raw_best``).
+    covariance : {"spherical", "diag", "tied", "full"}, default "spherical"
+        The covariance structure (scikit-learn's ``covariance_type``; mclust's VII,
+        VVI, EEE, VVV; see :mod:`em.covariance`).  The spherical model has its own
+        blocked kernels; the others run :mod:`em.structured`, whose ``"auto"`` also
+        starts from the spherical model's estimate.
 
     Returns
     -------
@@ -137,6 +146,12 @@ def fit(
         raise InputError(f"select: expected 'regular' or 'best', got {select!r}")
     if prior is not None and not isinstance(prior, GMMPrior):
         raise InputTypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
+    covariance = check_covariance_type(covariance, "covariance")
+    if covariance != "spherical":
+        check_structure_data(n, d, covariance, prior is not None)
+        return _fit_structured(
+            data, k, covariance, init, n_init, tol, max_iter, prior, seed, select
+        )
     scaling = data.scaling
     resolved = None if prior is None else prior.resolve(data, k)
     constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale)
@@ -187,13 +202,69 @@ def choose_best(runs: Sequence[EMTrace], offset: float = 0.0, select: str = "reg
     return next(i for i in regular if runs[i].objective[-1] >= top - margin)
 
 
-def _fixed_start(init, X, k, scaling):
+def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, select):
+    """:func:`fit` for the diag, tied and full structures (:mod:`em.structured`)."""
+    X, scaling = data.values, data.scaling
+    n, d = X.shape
+    resolved = None if prior is None else prior.resolve(data, k)
+    constants = None if prior is None else resolved.scaled(scaling.shift, scaling.scale, kind)
+    rng = check_rng(seed)
+    design = data.design
+    Z = design[:, :d]
+    starts_problem = Problem(Workspace(design, k), Z, design[:, d], k, None, tol, max_iter, scaling)
+
+    reference = data_covariance(Z)
+
+    def run(start, label, restart_seed=None):
+        if isinstance(start, ParamsStart):
+            start = to_structure(start, kind)
+        return run_structured(
+            Z, start, kind, constants, tol, max_iter, scaling, label, restart_seed, reference
+        )
+
+    if not isinstance(init, str):
+        runs = [run(_fixed_start(init, X, k, scaling, kind), "given")]
+    elif init == "auto":
+        runs = []
+        for label in ("hc",) + ("kmeans++",) * (defaults.AUTO_KMEANS if n_init is None else n_init):
+            restart_seed = new_seed(rng)
+            runs.append(run(kind_start(starts_problem, label, restart_seed), label, restart_seed))
+        restart_seed = new_seed(rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            simpler = fit(data, k, prior=prior, seed=restart_seed, select=select).params
+        begin = ParamsStart(*scaling.to_scaled(simpler.weights, simpler.means, simpler.variances))
+        runs.append(run(begin, "spherical", restart_seed))
+    else:
+        runs = []
+        for _ in range(defaults.N_INIT if n_init is None else n_init):
+            restart_seed = new_seed(rng)
+            runs.append(run(kind_start(starts_problem, init, restart_seed), init, restart_seed))
+    off = structured_offset(scaling, kind, n, d, k, prior is not None)
+    best, raw_best = choose_best(runs, off, select=select), choose_best(runs, off, "best")
+    result = EMResult(tuple(runs), best, tol, max_iter, resolved, n, d, raw_best, None)
+    _warn(result, off)
+    return result
+
+
+def _fixed_start(init, X, k, scaling, kind="spherical"):
     n, d = X.shape
     if isinstance(init, GMMParams):
         if init.n_components != k or init.n_features != d:
             raise InputError(
                 f"init: expected parameters with {k} components and {d} features, "
                 f"got {init.n_components} and {init.n_features}"
+            )
+        if init.covariance_type != kind:
+            raise InputError(
+                f"init: expected {kind} parameters to start a {kind} fit, got "
+                f"{init.covariance_type} ones; pass covariance={init.covariance_type!r} or "
+                f"parameters of the {kind} structure"
+            )
+        if kind != "spherical":
+            s = scaling.scale
+            return StructuredStart(
+                np.array(init.weights), (init.means - scaling.shift) / s, init.covariances / s**2
             )
         return ParamsStart(*scaling.to_scaled(init.weights, init.means, init.variances))
     if isinstance(init, (np.ndarray, Sequence)):

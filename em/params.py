@@ -1,4 +1,4 @@
-"""The parameters of a spherical Gaussian mixture, as an immutable record."""
+"""The parameters of a Gaussian mixture (any covariance structure), as an immutable record."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ from typing import Any
 import numpy as np
 
 from em import density
+from em.covariance import (
+    check_covariance_type,
+    check_covariances,
+    cholesky_factors,
+    n_covariance_parameters,
+    to_full,
+)
 from em.defaults import WEIGHT_ATOL
 from em.exceptions import InputError, InputTypeError
 from em.validation import check_positive_int, check_rng, frozen_array
@@ -25,11 +32,14 @@ def _as_float_array(value, name: str) -> np.ndarray:
     return arr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class GMMParams:
-    """Parameters of a spherical Gaussian mixture.
+    """Parameters of a Gaussian mixture with one of four covariance structures.
 
-    The density is ``sum_k weights[k] * N(x; means[k], variances[k] * I_d)``.
+    The density is ``sum_k weights[k] * N(x; means[k], Sigma_k)``, with ``Sigma_k``
+    given by ``covariances`` in scikit-learn's shapes (see :mod:`em.covariance`):
+    ``variances[k] * I`` (spherical, the default), ``diag(covariances[k])`` (diag),
+    one matrix for all (tied) or one per component (full).
 
     Parameters
     ----------
@@ -37,30 +47,59 @@ class GMMParams:
         Mixing weights, non-negative and summing to one (within 1e-8).
     means : array-like of shape (n_components, n_features) or (n_components,)
         Component means; a 1-D array means ``n_features = 1``.
-    variances : array-like of shape (n_components,)
-        One variance per component (the covariance is ``variances[k] * I``), > 0.
+    covariances : array-like
+        Shape (K,) for spherical (one variance per component, > 0), (K, d) for
+        diag, (d, d) for tied and (K, d, d) for full (symmetric positive definite).
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
+    variances : array-like of shape (n_components,), optional
+        The spherical covariances under their old name (give one of the two).
 
     Raises
     ------
     ValueError
-        If the shapes disagree, the weights are not on the simplex or a variance
-        is not positive.
+        If the shapes disagree, the weights are not on the simplex or a
+        covariance is not positive definite.
 
     Examples
     --------
     >>> p = GMMParams(weights=[0.5, 0.5], means=[-3.0, 2.0], variances=[4.0, 4.0])
     >>> p.n_components, p.n_features
     (2, 1)
+    >>> q = GMMParams([1.0], [[0.0, 0.0]], [[[2.0, 0.5], [0.5, 1.0]]], "full")
+    >>> q.n_parameters
+    5
     """
 
     weights: np.ndarray
     means: np.ndarray
-    variances: np.ndarray
+    covariances: np.ndarray
+    covariance_type: str
 
-    def __post_init__(self) -> None:
-        w = _as_float_array(self.weights, "weights")
-        m = _as_float_array(self.means, "means")
-        v = _as_float_array(self.variances, "variances")
+    def __init__(
+        self,
+        weights,
+        means,
+        covariances=None,
+        covariance_type: str = "spherical",
+        *,
+        variances=None,
+    ) -> None:
+        kind = check_covariance_type(covariance_type)
+        if variances is not None:
+            if covariances is not None:
+                raise InputError(
+                    "variances: give covariances or variances (their spherical name), not both"
+                )
+            if kind != "spherical":
+                raise InputError(
+                    f"variances: one variance per component is the spherical structure, got "
+                    f"covariance_type={kind!r}; pass covariances= for {kind}"
+                )
+            covariances = variances
+        if covariances is None:
+            raise InputError("covariances: expected the components' covariances, got None")
+        w = _as_float_array(weights, "weights")
+        m = _as_float_array(means, "means")
         if w.ndim != 1 or w.size == 0:
             raise InputError(
                 f"weights: expected a non-empty 1-D array (n_components,), got shape {w.shape}"
@@ -72,20 +111,40 @@ class GMMParams:
             raise InputError(
                 f"means: expected shape ({k}, n_features) to match {k} weights, got {m.shape}"
             )
-        if v.shape != (k,):
+        name = "variances" if kind == "spherical" else "covariances"
+        c = _as_float_array(covariances, name)
+        if kind == "spherical" and c.shape != (k,):
             raise InputError(
-                f"variances: expected shape ({k},) to match {k} weights, got {v.shape}"
+                f"variances: expected shape ({k},) to match {k} weights, got {c.shape}"
             )
+        if kind == "spherical" and (c <= 0).any():
+            raise InputError(f"variances: expected values > 0, got {c.tolist()}")
+        c = check_covariances(c, kind, k, m.shape[1], name)
         if (w < 0).any() or abs(w.sum() - 1.0) > WEIGHT_ATOL:
             raise InputError(
                 f"weights: expected non-negative values summing to 1, got {w.tolist()} "
                 f"(sum {w.sum():.17g})"
             )
-        if (v <= 0).any():
-            raise InputError(f"variances: expected values > 0, got {v.tolist()}")
         object.__setattr__(self, "weights", frozen_array(w))
         object.__setattr__(self, "means", frozen_array(m))
-        object.__setattr__(self, "variances", frozen_array(v))
+        object.__setattr__(self, "covariances", frozen_array(c))
+        object.__setattr__(self, "covariance_type", kind)
+
+    @property
+    def variances(self) -> np.ndarray:
+        """The spherical mixture's variances, shape (n_components,).
+
+        Raises
+        ------
+        InputError
+            For another structure: its covariances are in :attr:`covariances`.
+        """
+        if self.covariance_type != "spherical":
+            raise InputError(
+                f"variances: a {self.covariance_type} mixture has no single variance per "
+                "component; use .covariances (or .covariance_matrices())"
+            )
+        return self.covariances
 
     @property
     def n_components(self) -> int:
@@ -99,9 +158,17 @@ class GMMParams:
 
     @property
     def n_parameters(self) -> int:
-        """Number of free parameters, ``K d + 2 K - 1``."""
+        """Free parameters: ``K d`` means, ``K - 1`` weights and the covariances'.
+
+        ``K d + 2 K - 1`` for spherical; see :func:`em.covariance.n_covariance_parameters`.
+        """
         k, d = self.means.shape
-        return k * d + 2 * k - 1
+        return k * d + k - 1 + n_covariance_parameters(self.covariance_type, k, d)
+
+    def covariance_matrices(self) -> np.ndarray:
+        """Every component's covariance matrix, shape (n_components, n_features, n_features)."""
+        full = to_full(self.covariances, self.covariance_type, self.n_features)
+        return np.broadcast_to(full, (self.n_components, self.n_features, self.n_features))
 
     def log_likelihood(self, X) -> float:
         """Total log-likelihood ``sum_i log p(x_i)``.
@@ -140,7 +207,19 @@ class GMMParams:
         rng = check_rng(seed)
         labels = rng.choice(self.n_components, size=n, p=self.weights / self.weights.sum())
         noise = rng.standard_normal((n, self.n_features))
-        X = self.means[labels] + np.sqrt(self.variances)[labels, None] * noise
+        kind = self.covariance_type
+        if kind in ("spherical", "diag"):
+            sd = np.sqrt(self.covariances)
+            X = (
+                self.means[labels]
+                + (sd[labels, None] if kind == "spherical" else sd[labels]) * noise
+            )
+        else:
+            factors = cholesky_factors(self.covariances, kind)
+            if kind == "tied":
+                X = self.means[labels] + noise @ factors.T
+            else:
+                X = self.means[labels] + np.einsum("nij,nj->ni", factors[labels], noise)
         return X, labels
 
     def permute(self, order) -> GMMParams:
@@ -150,33 +229,44 @@ class GMMParams:
             raise InputError(
                 f"order: expected a permutation of 0..{self.n_components - 1}, got {order.tolist()}"
             )
-        return GMMParams(self.weights[order], self.means[order], self.variances[order])
+        cov = self.covariances if self.covariance_type == "tied" else self.covariances[order]
+        return GMMParams(self.weights[order], self.means[order], cov, self.covariance_type)
 
     def allclose(self, other: GMMParams, *, rtol: float = 1e-9, atol: float = 0.0) -> bool:
         """True when every parameter agrees with ``other`` within the tolerances."""
         return (
             self.means.shape == other.means.shape
+            and self.covariance_type == other.covariance_type
             and np.allclose(self.weights, other.weights, rtol=rtol, atol=atol)
             and np.allclose(self.means, other.means, rtol=rtol, atol=atol)
-            and np.allclose(self.variances, other.variances, rtol=rtol, atol=atol)
+            and np.allclose(self.covariances, other.covariances, rtol=rtol, atol=atol)
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain lists, for JSON."""
-        return {
-            "weights": self.weights.tolist(),
-            "means": self.means.tolist(),
-            "variances": self.variances.tolist(),
-        }
+        """Plain lists, for JSON (spherical: ``variances``, as before; others: ``covariances``)."""
+        out = {"weights": self.weights.tolist(), "means": self.means.tolist()}
+        if self.covariance_type == "spherical":
+            out["variances"] = self.covariances.tolist()
+        else:
+            out["covariance_type"] = self.covariance_type
+            out["covariances"] = self.covariances.tolist()
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GMMParams:
         """Inverse of :meth:`to_dict`."""
-        return cls(data["weights"], data["means"], data["variances"])
+        if "variances" in data:
+            return cls(data["weights"], data["means"], variances=data["variances"])
+        return cls(data["weights"], data["means"], data["covariances"], data["covariance_type"])
 
     def __repr__(self) -> str:
         with np.printoptions(precision=4, suppress=True):
+            if self.covariance_type == "spherical":
+                return (
+                    f"GMMParams(weights={self.weights}, means={self.means.tolist()}, "
+                    f"variances={self.variances})"
+                )
             return (
-                f"GMMParams(weights={self.weights}, means={self.means.tolist()}, "
-                f"variances={self.variances})"
+                f"GMMParams({self.covariance_type}, weights={self.weights}, "
+                f"means={self.means.tolist()}, covariances={self.covariances.tolist()})"
             )

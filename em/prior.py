@@ -31,6 +31,24 @@ variance per coordinate averaged over coordinates, computed as R's ``var`` does
 "VII" (or "V" in 1-D), prior = priorControl())``.  The variance prior keeps every
 variance away from zero, so MAP-EM cannot collapse a component onto a point.
 
+The other structures (:mod:`em.covariance`) take the conjugate priors of mclust's
+``defaultPrior`` for their models, with the same ``alpha``, ``m0`` and ``kappa0``
+(``mu_k | Sigma_k ~ N(m0, Sigma_k / kappa0)``):
+
+* diag (mclust VVI): each variance ``s_kj ~ InverseGamma(a, b)``, the same ``a`` and
+  ``b`` as the spherical model (mclust's ``scale`` is a number for both); MAP
+  ``s_kj = (2b + B_k,jj) / (N_k + 2a + 3)``;
+* full (VVV): ``Sigma_k ~ InverseWishart(nu, Psi)``, ``nu = d + 2`` and ``Psi =
+  var(X) / K^(2/d)`` (the data's covariance matrix, divisor n - 1; its diagonal when
+  n <= d); MAP ``Sigma_k = (Psi + B_k) / (N_k + nu + d + 2)``;
+* tied (EEE): one ``Sigma ~ InverseWishart(nu, Psi)``, the means given it as above;
+  MAP ``Sigma = (Psi + sum_k B_k) / (n + nu + d + 1 + K)``;
+
+with ``B_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T + kappa0 (mu_k - m0)(mu_k - m0)^T``
+at the MAP means (mclust's Fortran ``msvvip``, ``msvvvp`` and ``mseeep``).  The
+inverse-Wishart density is ``|Psi|^(nu/2) |Sigma|^(-(nu + d + 1)/2)
+exp(-tr(Psi Sigma^-1)/2) / (2^(nu d/2) Gamma_d(nu/2))`` (scipy's ``invwishart``).
+
 Sources: C. Fraley and A. E. Raftery (2007), "Bayesian regularization for normal
 mixture estimation and model-based clustering", Journal of Classification 24,
 155-181; mclust, R/mclust.R, ``defaultPrior``.
@@ -42,8 +60,10 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
-from scipy.special import gammaln, xlogy
+from scipy.linalg import cholesky, solve_triangular
+from scipy.special import gammaln, multigammaln, xlogy
 
+from em.covariance import check_covariances
 from em.density import LOG_2PI
 from em.exceptions import InputError
 from em.params import GMMParams
@@ -51,7 +71,7 @@ from em.prepared import prepare
 from em.scaling import MAX_SCALE, check_scale
 from em.validation import check_positive_int, check_real, check_rng
 
-__all__ = ["GMMPrior", "ScaledPrior"]
+__all__ = ["GMMPrior", "ScaledPrior", "ScaledWishart", "log_prior_structured"]
 
 
 class ScaledPrior(NamedTuple):
@@ -74,6 +94,27 @@ class ScaledPrior(NamedTuple):
     kappa0: float
     a: float
     b: float
+
+
+class ScaledWishart(NamedTuple):
+    """The tied and full structures' prior constants in standardised units.
+
+    Attributes
+    ----------
+    alpha : float
+    m0 : ndarray of shape (n_features,)
+    kappa0 : float
+    dof : float
+        Inverse-Wishart degrees of freedom ``nu``.
+    psi : ndarray of shape (n_features, n_features)
+        Inverse-Wishart scale matrix, in squared standardised units.
+    """
+
+    alpha: float
+    m0: np.ndarray
+    kappa0: float
+    dof: float
+    psi: np.ndarray
 
 
 def _check_real(value, name: str, *, minimum: float, strict: bool):
@@ -102,6 +143,12 @@ class GMMPrior:
     variance_scale : float, optional
         ``b`` > 0, in squared data units; default ``s^2 / (2 K^(2/d))``, ``s^2`` the
         per-coordinate variance with divisor ``n - 1`` (mclust's ``defaultPrior``).
+    covariance_dof : float, optional
+        Inverse-Wishart degrees of freedom ``nu`` > d - 1 of the tied and full
+        structures; default ``d + 2``.
+    covariance_scale : array-like of shape (n_features, n_features), optional
+        Inverse-Wishart scale matrix ``Psi`` (symmetric positive definite, squared
+        data units); default the data's covariance matrix over ``K^(2/d)``.
 
     Examples
     --------
@@ -143,7 +190,23 @@ class GMMPrior:
         },
     )
 
+    covariance_dof: float | None = field(
+        default=None,
+        metadata={"help": "inverse-Wishart degrees of freedom", "default": "d + 2"},
+    )
+    covariance_scale: np.ndarray | None = field(
+        default=None,
+        metadata={"help": "inverse-Wishart scale matrix", "default": "var(X) / K^(2/d)"},
+    )
+
     def __post_init__(self) -> None:
+        _check_real(self.covariance_dof, "covariance_dof", minimum=0.0, strict=True)
+        if self.covariance_scale is not None:
+            psi = np.array(self.covariance_scale, dtype=np.float64)
+            d = psi.shape[0] if psi.ndim == 2 else 0
+            psi = check_covariances(psi, "tied", 1, d, "covariance_scale")
+            psi.flags.writeable = False
+            object.__setattr__(self, "covariance_scale", psi)
         _check_real(self.weight_concentration, "weight_concentration", minimum=1.0, strict=False)
         _check_real(self.mean_precision, "mean_precision", minimum=0.0, strict=True)
         _check_real(self.variance_shape, "variance_shape", minimum=0.0, strict=True)
@@ -158,7 +221,13 @@ class GMMPrior:
     @property
     def is_resolved(self) -> bool:
         """True when every field has a value."""
-        fields = (self.mean_location, self.variance_shape, self.variance_scale)
+        fields = (
+            self.mean_location,
+            self.variance_shape,
+            self.variance_scale,
+            self.covariance_dof,
+            self.covariance_scale,
+        )
         return all(f is not None for f in fields)
 
     def resolve(self, X, n_components: int) -> GMMPrior:
@@ -175,15 +244,25 @@ class GMMPrior:
             A prior with every field set (see :meth:`resolve_at`).
         """
         data = prepare(X)
-        n, scale = data.n_samples, data.scaling.scale
+        n, d, scale = data.n_samples, data.n_features, data.scaling.scale
         # R's var(): divisor n - 1 (one row has no variance: prepare refused it above).
-        return self.resolve_at(data.scaling.shift, scale**2 * (n / (n - 1)), n_components)
+        # Its covariance matrix in standardised units, then back (no cancellation).
+        covariance = None
+        if self.covariance_scale is None:
+            Z = data.standardised
+            centred = Z - Z.mean(axis=0)
+            cov = centred.T @ centred / (n - 1) * scale**2
+            covariance = cov if n > d else np.diag(np.diag(cov))
+        return self.resolve_at(
+            data.scaling.shift, scale**2 * (n / (n - 1)), n_components, covariance
+        )
 
-    def resolve_at(self, location, variance: float, n_components: int) -> GMMPrior:
+    def resolve_at(self, location, variance: float, n_components: int, covariance=None) -> GMMPrior:
         """Fill the fields left as None for data centred at ``location`` with ``variance``.
 
         The one home of the data-scaled defaults (mclust's ``defaultPrior``):
-        ``m0 = location``, ``a = (d + 2) / 2``, ``b = variance / (2 K^(2/d))``.
+        ``m0 = location``, ``a = (d + 2) / 2``, ``b = variance / (2 K^(2/d))``,
+        ``nu = d + 2``, ``Psi = covariance / K^(2/d)``.
 
         Parameters
         ----------
@@ -193,6 +272,8 @@ class GMMPrior:
             The data's variance per coordinate, averaged over coordinates (R's
             ``var``, divisor n - 1, for mclust's defaults).
         n_components : int
+        covariance : array-like of shape (n_features, n_features), optional
+            The data's covariance matrix (divisor n - 1); default ``variance * I``.
 
         Returns
         -------
@@ -214,7 +295,30 @@ class GMMPrior:
             b = variance / (2.0 * n_components ** (2.0 / d))
         else:
             b = self.variance_scale
-        return replace(self, mean_location=m0, variance_shape=float(a), variance_scale=float(b))
+        nu = d + 2.0 if self.covariance_dof is None else self.covariance_dof
+        if nu <= d - 1:
+            raise InputError(
+                f"covariance_dof: expected more than d - 1 = {d - 1} (an inverse-Wishart in "
+                f"{d} dimensions), got {nu}"
+            )
+        if self.covariance_scale is None:
+            cov = variance * np.eye(d) if covariance is None else np.asarray(covariance, float)
+            psi = cov / n_components ** (2.0 / d)
+        else:
+            psi = self.covariance_scale
+            if psi.shape != (d, d):
+                raise InputError(
+                    f"covariance_scale: expected shape ({d}, {d}) to match the data, "
+                    f"got {psi.shape}"
+                )
+        return replace(
+            self,
+            mean_location=m0,
+            variance_shape=float(a),
+            variance_scale=float(b),
+            covariance_dof=float(nu),
+            covariance_scale=psi,
+        )
 
     def sample(
         self, n_components: int, size: int | tuple[int, ...] = (), seed=None
@@ -268,21 +372,27 @@ class GMMPrior:
         float
         """
         self._require_resolved()
-        w, m, v = params.weights, params.means, params.variances
+        kind = params.covariance_type
+        w, m, c = params.weights, params.means, params.covariances
         k, d = m.shape
         if self.mean_location.shape != (d,):
             raise InputError(
                 f"params: expected {self.mean_location.shape[0]} features to match the "
                 f"prior, got {d}"
             )
-        return log_prior_terms(w, m, v, self.scaled(0.0, 1.0))
+        if kind == "spherical":
+            return log_prior_terms(w, m, c, self.scaled(0.0, 1.0))
+        return log_prior_structured(w, m, c, kind, self.scaled(0.0, 1.0, kind))
 
-    def scaled(self, shift, scale: float) -> ScaledPrior:
+    def scaled(
+        self, shift, scale: float, covariance_type: str = "spherical"
+    ) -> ScaledPrior | ScaledWishart:
         """The prior's constants for data ``z = (x - shift) / scale``.
 
         Returns
         -------
-        ScaledPrior
+        ScaledPrior or ScaledWishart
+            The latter for the tied and full structures.
 
         Raises
         ------
@@ -301,6 +411,16 @@ class GMMPrior:
                 "it implies overflow float64; give a location near the data, or leave it "
                 "unset to use the data's mean"
             )
+        if covariance_type in ("tied", "full"):
+            top = float(np.max(np.abs(np.diagonal(self.covariance_scale))))
+            check_scale(float(np.sqrt(top)), "covariance_scale: the square root of its diagonal")
+            return ScaledWishart(
+                self.weight_concentration,
+                m0,
+                self.mean_precision,
+                self.covariance_dof,
+                self.covariance_scale / scale**2,
+            )
         check_scale(float(np.sqrt(self.variance_scale)), "variance_scale: its square root")
         b = self.variance_scale / scale**2
         return ScaledPrior(
@@ -310,12 +430,15 @@ class GMMPrior:
     def to_dict(self) -> dict:
         """Plain values, for JSON."""
         m0 = None if self.mean_location is None else self.mean_location.tolist()
+        psi = None if self.covariance_scale is None else self.covariance_scale.tolist()
         return {
             "weight_concentration": self.weight_concentration,
             "mean_location": m0,
             "mean_precision": self.mean_precision,
             "variance_shape": self.variance_shape,
             "variance_scale": self.variance_scale,
+            "covariance_dof": self.covariance_dof,
+            "covariance_scale": psi,
         }
 
     @classmethod
@@ -343,3 +466,63 @@ def log_prior_terms(w, m, v, constants):
     log_ig = a * np.log(b) - gammaln(a) - (a + 1.0) * log_v - b / v
     total = log_dir + log_norm.sum(axis=-1) + log_ig.sum(axis=-1)
     return float(total) if np.ndim(total) == 0 else total
+
+
+def _log_dirichlet(w, alpha):
+    k = w.shape[-1]
+    return gammaln(k * alpha) - k * gammaln(alpha) + xlogy(alpha - 1.0, w).sum(axis=-1)
+
+
+def _log_mvn_chol(x, mean, L, kappa0):
+    """``log N(x; mean, L L^T / kappa0)`` for one vector and a lower Cholesky factor."""
+    d = x.shape[-1]
+    u = solve_triangular(L, x - mean, lower=True) * np.sqrt(kappa0)
+    return -0.5 * (d * LOG_2PI + u @ u) - np.log(np.diagonal(L)).sum() + 0.5 * d * np.log(kappa0)
+
+
+def _log_inv_wishart_chol(L, dof, psi_chol):
+    """``log InverseWishart(Sigma; dof, Psi)`` from the Cholesky factors of Sigma and Psi."""
+    d = L.shape[0]
+    a = solve_triangular(L, psi_chol, lower=True)  # tr(Psi Sigma^-1) = ||L^-1 C||_F^2
+    return (
+        dof * np.log(np.diagonal(psi_chol)).sum()
+        - 0.5 * dof * d * np.log(2.0)
+        - multigammaln(0.5 * dof, d)
+        - (dof + d + 1.0) * np.log(np.diagonal(L)).sum()
+        - 0.5 * np.sum(a * a)
+    )
+
+
+def log_prior_structured(w, m, cov, covariance_type: str, constants) -> float:
+    """Log prior density of a diag, tied or full mixture's parameters (one set).
+
+    Parameters
+    ----------
+    w : ndarray of shape (K,)
+    m : ndarray of shape (K, d)
+    cov : ndarray of the structure's shape
+    covariance_type : {"diag", "tied", "full"}
+    constants : ScaledPrior (diag) or ScaledWishart (tied, full)
+        In the units of the parameters.
+    """
+    k, d = m.shape
+    total = float(_log_dirichlet(w, constants.alpha))
+    if covariance_type == "diag":
+        _, m0, kappa0, a, b = constants
+        log_v = np.log(cov)
+        gap = m - m0
+        total += float(np.sum(-0.5 * (LOG_2PI + log_v - np.log(kappa0))
+                              - 0.5 * kappa0 * gap * gap / cov))  # fmt: skip
+        total += float(np.sum(a * np.log(b) - gammaln(a) - (a + 1.0) * log_v - b / cov))
+        return total
+    _, m0, kappa0, dof, psi = constants
+    psi_chol = cholesky(psi, lower=True)
+    if covariance_type == "tied":
+        L = cholesky(cov, lower=True)
+        total += float(_log_inv_wishart_chol(L, dof, psi_chol))
+        return total + sum(float(_log_mvn_chol(m[j], m0, L, kappa0)) for j in range(k))
+    for j in range(k):
+        L = cholesky(cov[j], lower=True)
+        total += float(_log_inv_wishart_chol(L, dof, psi_chol))
+        total += float(_log_mvn_chol(m[j], m0, L, kappa0))
+    return total

@@ -9,6 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from em import criteria
+from em.covariance import mclust_name
 from em.exceptions import DegenerateComponentWarning, InputError, SpuriousComponentWarning
 from em.params import GMMParams
 from em.prior import GMMPrior
@@ -76,7 +77,9 @@ class EMTrace:
         What EM maximises: the log-likelihood, plus the log prior for MAP-EM.
     weights : ndarray of shape (n_iter + 1, n_components)
     means : ndarray of shape (n_iter + 1, n_components, n_features)
-    variances : ndarray of shape (n_iter + 1, n_components)
+    covariances : ndarray of shape (n_iter + 1, *covariance shape)
+        Every iterate's covariances in the structure's shape (``params.covariance_type``);
+        ``variances`` (n_iter + 1, n_components) for the spherical mixture.
     n_iter : int
         Number of M-steps taken.
     converged : bool
@@ -106,7 +109,7 @@ class EMTrace:
     objective: np.ndarray
     weights: np.ndarray
     means: np.ndarray
-    variances: np.ndarray
+    covariances: np.ndarray
     n_iter: int
     converged: bool
     stop_reason: str
@@ -118,8 +121,23 @@ class EMTrace:
     spurious_reason: str = ""
 
     def __post_init__(self) -> None:
-        for name in ("log_likelihood", "objective", "weights", "means", "variances"):
+        for name in ("log_likelihood", "objective", "weights", "means", "covariances"):
             object.__setattr__(self, name, frozen_array(getattr(self, name), dtype=None))
+
+    @property
+    def covariance_type(self) -> str:
+        """The structure of the covariances (see :mod:`em.covariance`)."""
+        return self.params.covariance_type
+
+    @property
+    def variances(self) -> np.ndarray:
+        """Every iterate's variances, shape (n_iter + 1, n_components): spherical only."""
+        if self.covariance_type != "spherical":
+            raise InputError(
+                f"variances: a {self.covariance_type} mixture has no single variance per "
+                "component; use .covariances"
+            )
+        return self.covariances
 
     @property
     def degenerate(self) -> bool:
@@ -139,7 +157,7 @@ class EMTrace:
             "objective": self.objective.tolist(),
             "weights": self.weights.tolist(),
             "means": self.means.tolist(),
-            "variances": self.variances.tolist(),
+            "covariances": self.covariances.tolist(),
             "n_iter": self.n_iter,
             "converged": self.converged,
             "stop_reason": self.stop_reason,
@@ -156,8 +174,10 @@ class EMTrace:
         """Inverse of :meth:`to_dict`."""
         fields = dict(data)
         fields["params"] = GMMParams.from_dict(data["params"])
-        for name in ("log_likelihood", "objective", "weights", "means", "variances"):
-            fields[name] = np.asarray(data[name], dtype=np.float64)
+        if "variances" in fields:  # saved before the covariance structures
+            fields["covariances"] = fields.pop("variances")
+        for name in ("log_likelihood", "objective", "weights", "means", "covariances"):
+            fields[name] = np.asarray(fields[name], dtype=np.float64)
         fields["degenerate_components"] = tuple(data["degenerate_components"])
         fields["spurious_components"] = tuple(data.get("spurious_components", ()))
         return cls(**fields)
@@ -173,7 +193,12 @@ class EMTrace:
 
     def params_at(self, iteration: int) -> GMMParams:
         """Parameters of iterate ``iteration`` (0 is the start)."""
-        return GMMParams(self.weights[iteration], self.means[iteration], self.variances[iteration])
+        return GMMParams(
+            self.weights[iteration],
+            self.means[iteration],
+            self.covariances[iteration],
+            self.covariance_type,
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -420,7 +445,12 @@ class EMResult:
             "objective": self.objective,
             "weights": p.weights.tolist(),
             "means": p.means.tolist(),
-            "variances": p.variances.tolist(),
+            "covariance_type": p.covariance_type,
+            **(
+                {"variances": p.covariances.tolist()}
+                if p.covariance_type == "spherical"
+                else {"covariances": p.covariances.tolist()}
+            ),  # fmt: skip
             "log_likelihood": self.log_likelihood,
             "bic": self.bic(),
             "aic": self.aic(),
@@ -455,16 +485,26 @@ class EMResult:
         d = self.n_features
         labels = list(feature_names) if feature_names is not None else list(range(d))
         mean_cols = [f"mean[{c}]" for c in labels] if d <= 6 else ["mean (first 6 coords)"]
-        header = ["component", "weight", *mean_cols, "variance"]
+        spherical = p.covariance_type == "spherical"
+        cov_cols = ["variance"] if spherical else (
+            [f"sd[{c}]" for c in labels] if d <= 6 else ["sd (first 6 coords)"])  # fmt: skip
+        header = ["component", "weight", *mean_cols, *cov_cols]
+        sds = np.sqrt(np.diagonal(p.covariance_matrices(), axis1=1, axis2=2))
         rows = []
-        for k, (w, mu, v) in enumerate(zip(p.weights, p.means, p.variances, strict=True)):
+        for k, (w, mu) in enumerate(zip(p.weights, p.means, strict=True)):
             mus = [f"{x:.6g}" for x in mu] if d <= 6 else [" ".join(f"{x:.4g}" for x in mu[:6])]
-            rows.append([str(k), f"{w:.6g}", *mus, f"{v:.6g}"])
+            if spherical:
+                covs = [f"{p.covariances[k]:.6g}"]
+            else:
+                covs = ([f"{x:.6g}" for x in sds[k]] if d <= 6
+                        else [" ".join(f"{x:.4g}" for x in sds[k][:6])])  # fmt: skip
+            rows.append([str(k), f"{w:.6g}", *mus, *covs])
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
         lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
         lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
         line = (
-            f"n = {self.n_samples}, d = {d}, K = {p.n_components}   "
+            f"n = {self.n_samples}, d = {d}, K = {p.n_components}, "
+            f"{p.covariance_type} ({mclust_name(p.covariance_type, d)})   "
             f"log-likelihood = {self.log_likelihood:.6f}   BIC = {self.bic():.4f}"
         )
         if self.prior is not None:
@@ -481,7 +521,11 @@ class EMResult:
         return "\n".join(lines)
 
     def bic(self) -> float:
-        """``-2 loglik + p log n``, ``p = K d + 2K - 1`` (lower is better; em.criteria)."""
+        """``-2 loglik + p log n``, ``p`` free parameters (lower is better; em.criteria).
+
+        ``p = K d + K - 1`` plus the covariances' (``K`` for spherical: ``K d + 2K - 1``);
+        see :attr:`GMMParams.n_parameters`.
+        """
         return criteria.bic(self.log_likelihood, self.params.n_parameters, self.n_samples)
 
     def aic(self) -> float:

@@ -156,7 +156,7 @@ def run_em(ws: Workspace, start, constants, tol, max_iter, scaling, label, seed=
         objective=np.array(objs),
         weights=weights,
         means=means,
-        variances=variances,
+        covariances=variances,
         n_iter=len(history) - 1,
         converged=stop == "tol",
         stop_reason=stop,

@@ -13,11 +13,13 @@ from typing import NamedTuple
 import numpy as np
 
 from em._workspace import Workspace, exact_components
+from em.covariance import check_covariance_type
 from em.density import responsibilities
 from em.exceptions import InputError, InputTypeError
 from em.params import GMMParams
 from em.prior import GMMPrior
 from em.scaling import Scaling
+from em.structured import m_step_scaled
 from em.validation import check_data
 
 __all__ = ["e_step", "m_step"]
@@ -139,13 +141,13 @@ def e_step(X, params: GMMParams) -> tuple[np.ndarray, float]:
     return resp, math.fsum(log_density)
 
 
-def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
+def m_step(X, resp, prior: GMMPrior | None = None, covariance_type: str = "spherical") -> GMMParams:
     """Maximisation step: the parameters that maximise the expected complete log-likelihood.
 
     Without a prior (the MLE): ``N_k = sum_i r_ik``, ``p_k = N_k / n``,
-    ``mu_k = sum_i r_ik x_i / N_k`` and
-    ``sigma_k^2 = sum_i r_ik ||x_i - mu_k||^2 / (d N_k)``.  With a prior, the MAP
-    update of :mod:`em.prior`.
+    ``mu_k = sum_i r_ik x_i / N_k`` and, for the spherical mixture,
+    ``sigma_k^2 = sum_i r_ik ||x_i - mu_k||^2 / (d N_k)`` (the other structures:
+    :func:`em.covariance.estimate`).  With a prior, the MAP update of :mod:`em.prior`.
 
     Parameters
     ----------
@@ -154,6 +156,7 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
         Non-negative, rows summing to one.
     prior : GMMPrior, optional
         Fields left as None are filled from ``X``.
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
 
     Returns
     -------
@@ -168,7 +171,10 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
     X = check_data(X)
     n, d = X.shape
     r = check_resp(resp, n)
+    kind = check_covariance_type(covariance_type)
     scaling = Scaling.from_data(X)
+    if kind != "spherical":
+        return _m_step_structured(X, r, prior, kind, scaling)
     constants = None
     if prior is not None:
         constants = prior.resolve(X, r.shape[1]).scaled(scaling.shift, scaling.scale)
@@ -188,3 +194,24 @@ def m_step(X, resp, prior: GMMPrior | None = None) -> GMMParams:
             "variance is 0; use a prior"
         )
     return GMMParams(*scaling.from_scaled(out.weights, out.means, out.variances))
+
+
+def _m_step_structured(X, r, prior, kind, scaling) -> GMMParams:
+    constants = None
+    if prior is not None:
+        constants = prior.resolve(X, r.shape[1]).scaled(scaling.shift, scaling.scale, kind)
+    Z = scaling.data(X)
+    w, m, c, counts = m_step_scaled(Z, r, kind, constants)
+    bad = np.flatnonzero(~(counts > 0))
+    if bad.size:
+        raise InputError(
+            f"resp: component {int(bad[0])} has no responsibility (N_k = 0), so its mean "
+            "is undefined; drop it or use a prior"
+        )
+    s = scaling.scale
+    try:
+        return GMMParams(w, m * s + scaling.shift, c * s**2, kind)
+    except InputError as err:
+        raise InputError(
+            f"resp: the {kind} covariances it gives are singular ({err}); use a prior"
+        ) from None

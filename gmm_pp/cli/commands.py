@@ -82,6 +82,7 @@ def _cmd_em(args) -> int:
         tol=args.tol,
         prior=em.GMMPrior() if args.prior else None,
         seed=args.seed,
+        covariance=args.covariance,
     )
     if args.json:
         print(json.dumps(dict(result.to_summary(names), seed=args.seed), indent=2))

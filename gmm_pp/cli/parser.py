@@ -57,6 +57,7 @@ EM_EXAMPLES = """\
 examples:
   gmm-pp em data.csv -k 3
   gmm-pp em faithful -k 2 --prior
+  gmm-pp em faithful -k 3 --covariance tied        # mclust's EEE
   gmm-pp em data.npy -k 2 --seed 1 --json > fit.json
   gmm-pp em galaxies -k 4 --init random --n-init 200
 """
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_em = sub.add_parser(
         "em",
         help="fit the maximum-likelihood mixture by EM and print it",
-        description="Fit a spherical Gaussian mixture by EM (the MLE) and print the fit.",
+        description="Fit a Gaussian mixture by EM (the MLE, or the MAP with --prior) and "
+        "print the fit.",
         epilog=EM_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -115,6 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", "--components", type=int, required=True, metavar="K", help="number of components"
     )
     p_em.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_em.add_argument(
+        "--covariance",
+        choices=em.COVARIANCE_TYPES,
+        default=em.defaults.COVARIANCE,
+        help="covariance structure (default %(default)s): one variance per component, one "
+        "per axis and component, one matrix shared, one matrix per component (mclust's VII, "
+        "VVI, EEE, VVV)",
+    )
     p_em.add_argument(
         "--init",
         choices=KINDS,

@@ -177,7 +177,7 @@ def _trace(objective: float, degenerate: bool) -> EMTrace:
         objective=np.array([objective]),
         weights=np.ones((1, 1)),
         means=np.zeros((1, 1, 1)),
-        variances=np.ones((1, 1)),
+        covariances=np.ones((1, 1)),
         n_iter=0,
         converged=True,
         stop_reason="degenerate" if degenerate else "tol",

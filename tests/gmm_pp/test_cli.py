@@ -373,3 +373,18 @@ def test_em_prior_flag_fits_the_map(csv_file, data_2d, capsys):
     assert summary["prior"]["variance_shape"] == 2.0
     assert np.allclose(summary["means"], want.params.means, rtol=1e-12)
     assert summary["objective"] == pytest.approx(want.objective, rel=1e-12)
+
+
+def test_em_covariance_flag_fits_that_structure(capsys):
+    import em
+    from gmm_pp.datasets import load_dataset
+
+    assert main(["em", "faithful", "-k", "3", "--covariance", "tied", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    want = em.fit(load_dataset("faithful"), 3, covariance="tied", seed=0)
+    assert summary["covariance_type"] == "tied"
+    assert np.allclose(summary["covariances"], want.params.covariances, rtol=1e-12)
+    assert summary["bic"] == pytest.approx(2314.2964, abs=1e-3)  # mclust EEE,3: -2314.316
+    assert main(["em", "faithful", "-k", "2", "--covariance", "full"]) == 0
+    out = capsys.readouterr().out
+    assert "full (VVV)" in out and "sd[eruptions]" in out

@@ -1,0 +1,95 @@
+"""EM per iteration for the diag, tied and full structures against scikit-learn.
+
+Same data, same start (scikit-learn's ``weights_init``/``means_init``/
+``precisions_init``; ours a ``GMMParams``), the same number of iterations
+(``tol=0``), ``reg_covar=0``; the median of ``--repeats`` runs, per iteration, and
+the final log-likelihoods (they must agree).
+
+Usage::
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python benchmarks/bench_structures.py \
+        [--n 1000 100000 1000000] [--d 2 10 50] [--k 3 10] [--iters 10] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning as SkConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+import em
+
+
+def _problem(n, d, k, kind, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, (k, d))
+    X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
+    cov = {"spherical": np.ones(k), "diag": np.ones((k, d)), "tied": np.eye(d),
+           "full": np.broadcast_to(np.eye(d), (k, d, d)).copy()}[kind]  # fmt: skip
+    start = em.GMMParams(np.full(k, 1.0 / k), X[rng.choice(n, k, replace=False)], cov, kind)
+    return X, start
+
+
+def _precisions(p):
+    c = p.covariances
+    return 1.0 / c if p.covariance_type in ("spherical", "diag") else np.linalg.inv(c)
+
+
+def _time(func, repeats):
+    out, times = None, []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = func()
+        times.append(time.perf_counter() - t)
+    return out, float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
+    ap.add_argument("--d", type=int, nargs="+", default=[2, 10, 50])
+    ap.add_argument("--k", type=int, nargs="+", default=[3, 10])
+    ap.add_argument("--kinds", nargs="+", default=["diag", "tied", "full"])
+    ap.add_argument("--iters", type=int, default=10)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    print("| structure | n | d | K | ours ms/iter | scikit-learn ms/iter | ratio | |loglik diff| |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in args.n:
+        for d in args.d:
+            for k in args.k:
+                for kind in args.kinds:
+                    X, start = _problem(n, d, k, kind)
+                    iters = args.iters if n * d * k <= 1e8 else max(2, args.iters // 3)
+                    reps = args.repeats if n * d * k <= 1e8 else 1
+
+                    def ours(X=X, k=k, start=start, kind=kind, iters=iters):
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore")
+                            return em.fit(X, k, init=start, covariance=kind, tol=0.0,
+                                          max_iter=iters)  # fmt: skip
+
+                    def theirs(X=X, k=k, start=start, kind=kind, iters=iters):
+                        sk = GaussianMixture(k, covariance_type=kind, reg_covar=0.0, tol=0.0,
+                                             max_iter=iters, init_params="random",
+                                             weights_init=start.weights,
+                                             means_init=start.means,
+                                             precisions_init=_precisions(start))  # fmt: skip
+                        with warnings.catch_warnings():
+                            warnings.simplefilter("ignore", SkConvergenceWarning)
+                            return sk.fit(X)
+
+                    r, t_ours = _time(ours, reps)
+                    sk, t_sk = _time(theirs, reps)
+                    diff = abs(r.log_likelihood - sk.score(X) * n)
+                    print(f"| {kind} | {n} | {d} | {k} | {1e3 * t_ours / iters:.2f} | "
+                          f"{1e3 * t_sk / iters:.2f} | {t_sk / t_ours:.2f} | {diff:.2e} |",
+                          flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
