@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from em.covariance import cholesky_factors, log_gaussian
+from em._kernels import LogGaussian, row_blocks
+from em.covariance import cholesky_factors
 from em.exceptions import InputError
 from em.validation import check_data
 
@@ -188,23 +189,20 @@ def pointwise_log_likelihood(X, weights, means, variances) -> np.ndarray:
 def _structured(X, params: GMMParams, *, resp: bool):
     """Log-density (1, n) and responsibilities (1, K, n) of a diag, tied or full mixture."""
     kind = params.covariance_type
-    factors = cholesky_factors(params.covariances, kind)
-    logp = np.empty((1, X.shape[0]))
-    r = np.empty((1, params.n_components, X.shape[0])) if resp else None
     with np.errstate(divide="ignore"):
         log_w = np.log(params.weights)
-    rows = max(1, _BLOCK // params.n_components)
-    for a in range(0, X.shape[0], rows):
-        Xb = X[a : a + rows]
-        terms = (log_gaussian(Xb, params.means, factors, kind) + log_w).T[None]
-
-        def key(Xb=Xb):
-            return log_gaussian(Xb, params.means, factors, kind, log_distance=True).T[None]
-
-        lp, rr = _logsumexp(terms, key)
-        logp[:, a : a + rows] = lp
+    factors = cholesky_factors(params.covariances, kind)
+    kernel = LogGaussian(params.means, factors, kind, offset=log_w)
+    logp = np.empty((1, X.shape[0]))
+    r = np.empty((1, params.n_components, X.shape[0])) if resp else None
+    for rows in row_blocks(X.shape[0], params.n_components, X.shape[1]):
+        Xb = X[rows]
+        with np.errstate(over="ignore", invalid="ignore"):
+            terms = kernel(Xb)[None]
+        lp, rr = _logsumexp(terms, lambda Xb=Xb: kernel.log_distances(Xb)[None])
+        logp[:, rows] = lp
         if resp:
-            r[:, :, a : a + rows] = rr
+            r[:, :, rows] = rr
     return logp, r
 
 

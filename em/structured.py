@@ -20,19 +20,18 @@ model from a simpler one's partition.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 from scipy.linalg import LinAlgError
 
 from em import defaults
-from em.covariance import (
-    cholesky_factors,
-    estimate,
-    log_gaussian,
-    n_covariance_parameters,
-    smallest_eigenvalues,
-)
+from em._kernels import LogGaussian, block_moments, diag_design, row_blocks, scatter
+from em._parallel import map_blocks, sweeping
+from em.covariance import cholesky_factors, n_covariance_parameters, smallest_eigenvalues
+from em.covariance import reference as covariance_reference
+from em.defaults import EXP_FLOOR
 from em.exceptions import InputError
 from em.init import ParamsStart, RespStart
 from em.params import GMMParams
@@ -44,6 +43,7 @@ __all__ = [
     "StructuredStart",
     "data_covariance",
     "e_step_scaled",
+    "estimate",
     "m_step_scaled",
     "offset",
     "run_structured",
@@ -73,40 +73,75 @@ def to_structure(start: ParamsStart, covariance_type: str) -> StructuredStart:
     return StructuredStart(np.asarray(w, dtype=np.float64), np.asarray(m, dtype=np.float64), cov)
 
 
-def e_step_scaled(Z, weights, means, covariances, covariance_type):
-    """Responsibilities (n, K) and the log-likelihood of standardised data.
+def e_step_scaled(Z, weights, means, covariances, covariance_type, blocks=None, design=None):
+    """Responsibilities (n, K), the log-likelihood and the M-step's moments.
 
-    The responsibilities are the transpose of a C-ordered (K, n) array: every
-    reduction over the components then runs along contiguous rows.
+    The row blocks (:func:`em._kernels.row_blocks`) run on the shared thread pool;
+    the responsibilities are the transpose of a C-ordered (K, n) array, so every
+    reduction over components runs along contiguous rows, and the log-likelihood
+    is the exactly rounded sum of the blocks' sums.  The moments the next M-step
+    needs (:func:`em._kernels.block_moments`) are taken in the same sweep, while each
+    block's responsibilities are in cache, and summed in block order.
+
+    ``design`` (diag only) is :func:`em._kernels.diag_design` of ``Z``, kept by the caller.
 
     Raises
     ------
     numpy.linalg.LinAlgError
         When a covariance is not positive definite.
     """
-    factors = cholesky_factors(covariances, covariance_type)
-    terms = np.ascontiguousarray(log_gaussian(Z, means, factors, covariance_type).T)
+    n = Z.shape[0]
+    k = weights.shape[0]
+    if blocks is None:
+        blocks = row_blocks(n, k, Z.shape[1])
     with np.errstate(divide="ignore"):
-        terms += np.log(weights)[:, None]
-    peak = terms.max(axis=0)
-    terms -= peak
-    with np.errstate(under="ignore"):
+        log_w = np.log(weights)
+    factors = cholesky_factors(covariances, covariance_type)
+    kernel = LogGaussian(means, factors, covariance_type, offset=log_w)
+    resp = np.empty((k, n))
+
+    def block(b: int) -> float:
+        rows = blocks[b]
+        terms = kernel(Z[rows], None if design is None else design[rows])
+        peak = terms.max(axis=0)
+        terms -= peak
+        np.maximum(terms, EXP_FLOOR, out=terms)  # keeps exp off its slow underflow path
         np.exp(terms, out=terms)
-    total = terms.sum(axis=0)
-    terms /= total
-    return terms.T, float(np.sum(np.log(total) + peak))
+        total = terms.sum(axis=0)
+        terms *= 1.0 / total
+        resp[:, rows] = terms
+        moments = block_moments(Z[rows], terms.T, covariance_type,
+                                None if design is None else design[rows])  # fmt: skip
+        return float(np.sum(np.log(total) + peak)), moments
+
+    with sweeping(len(blocks)):
+        parts = map_blocks(block, len(blocks))
+    moments = tuple(sum(p[1][i] for p in parts) for i in range(3))
+    return resp.T, math.fsum(p[0] for p in parts), moments
 
 
-def m_step_scaled(Z, resp, covariance_type, prior=None):
+def m_step_scaled(Z, resp, covariance_type, prior=None, blocks=None, design=None, moments=None):
     """Weights, means, covariances and counts from responsibilities (standardised units).
 
     With a prior (``ScaledPrior`` for diag, ``ScaledWishart`` for tied and full) the
     MAP update of :mod:`em.prior`; an empty component gives non-finite values.
+    ``moments`` are the E-step's (:func:`e_step_scaled`), when it took them.
     """
-    n = Z.shape[0]
-    counts = resp.sum(axis=0)
-    sums = resp.T @ Z
-    k = counts.shape[0]
+    n, d = Z.shape
+    k = resp.shape[1]
+    if blocks is None:
+        blocks = row_blocks(n, k, d)
+
+    def moments_of(b: int) -> tuple:
+        rows = blocks[b]
+        return block_moments(Z[rows], resp[rows], covariance_type,
+                             None if design is None else design[rows])  # fmt: skip
+
+    if moments is None:
+        with sweeping(len(blocks)):
+            parts = map_blocks(moments_of, len(blocks))
+        moments = tuple(sum(p[i] for p in parts) for i in range(3))
+    counts, sums = moments[0], moments[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         if prior is None:
             weights = counts / n
@@ -117,8 +152,58 @@ def m_step_scaled(Z, resp, covariance_type, prior=None):
             means = (sums + kappa0 * prior.m0) / (counts + kappa0)[:, None]
     finite = np.isfinite(means).all(axis=1)
     safe = np.where(finite[:, None], means, 0.0)
-    cov = estimate(Z, resp, counts, safe, covariance_type, prior)
+    cov = estimate(scatter(moments, safe, covariance_type, Z, resp), counts, safe, n,
+                   covariance_type, prior)  # fmt: skip
     return weights, means, cov, counts
+
+
+def estimate(scatter_, counts, means, n, covariance_type: str, prior=None) -> np.ndarray:
+    r"""The M-step's covariances of a diag, tied or full mixture: the MLE or the MAP.
+
+    MLE, from ``S_k = sum_i r_ik (z_i - mu_k)(z_i - mu_k)^T``: ``Sigma_k = S_k / N_k``
+    (full), its diagonal (diag), ``sum_k S_k / n`` (tied).  MAP under the prior of
+    :mod:`em.prior` (mclust's M-steps ``msvvip``, ``mseeep``, ``msvvvp``), with
+    ``B_k = S_k + kappa_0 (mu_k - m_0)(mu_k - m_0)^T`` at the MAP means:
+
+    .. math::
+
+        \text{diag: } s_{kj} = \frac{2b + B_{k,jj}}{N_k + 2a + 3} \qquad
+        \text{full: } \Sigma_k = \frac{\Psi + B_k}{N_k + \nu + d + 2} \qquad
+        \text{tied: } \Sigma = \frac{\Psi + \sum_k B_k}{n + \nu + d + 1 + K}
+
+    Parameters
+    ----------
+    scatter_ : ndarray
+        ``S_k``: (K, d) diagonals for diag, their sum (d, d) for tied, (K, d, d) for full.
+    counts : ndarray of shape (K,)
+    means : ndarray of shape (K, d)
+        The M-step's means (the MAP means with a prior).
+    n : int
+    covariance_type : {"diag", "tied", "full"}
+    prior : ScaledPrior or ScaledWishart, optional
+        In standardised units.
+
+    Returns
+    -------
+    ndarray of the structure's shape
+        Non-finite for an empty component (the caller checks ``counts``).
+    """
+    k, d = means.shape
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if prior is None:
+            if covariance_type == "tied":
+                return scatter_ / n
+            shape = (-1, 1) if covariance_type == "diag" else (-1, 1, 1)
+            return scatter_ / counts.reshape(shape)
+        gap = means - prior.m0
+        if covariance_type == "diag":
+            total = scatter_ + prior.kappa0 * gap * gap
+            return (2.0 * prior.b + total) / (counts + 2.0 * prior.a + 3.0)[:, None]
+        if covariance_type == "tied":
+            total = scatter_ + prior.kappa0 * gap.T @ gap
+            return (prior.psi + total) / (n + prior.dof + d + 1.0 + k)
+        total = scatter_ + prior.kappa0 * gap[:, :, None] * gap[:, None, :]
+        return (prior.psi + total) / (counts + prior.dof + d + 2.0)[:, None, None]
 
 
 def _degeneracy(counts, covariances, covariance_type, reference) -> tuple[tuple[int, ...], str]:
@@ -212,11 +297,13 @@ def run_structured(
         degeneracy and spurious components are judged; computed when not given.
     """
     n, d = Z.shape
-    if reference is None:
-        reference = data_covariance(Z)
+    reference = covariance_reference(data_covariance(Z) if reference is None else reference)
+    k = start.resp.shape[1] if isinstance(start, RespStart) else start.weights.shape[0]
+    blocks = row_blocks(n, k, d)
+    design = diag_design(Z) if covariance_type == "diag" else None
 
     if isinstance(start, RespStart):
-        w, m, c, counts = m_step_scaled(Z, start.resp, covariance_type, constants)
+        w, m, c, counts = m_step_scaled(Z, start.resp, covariance_type, constants, blocks, design)
         bad, why = _degeneracy(counts, c, covariance_type, reference)
         if bad:
             raise InputError(f"init: the responsibilities give an unusable start: {why}")
@@ -231,24 +318,28 @@ def run_structured(
             return ll
         return ll + log_prior_structured(w, m, c, covariance_type, constants) - prior_jac
 
-    resp, ll = e_step_scaled(Z, w, m, c, covariance_type)
+    resp, ll, moments = e_step_scaled(Z, w, m, c, covariance_type, blocks, design)
     history = [(w, m, c)]
     lls = [ll - log_jac]
     objs = [objective(lls[0], w, m, c)]
     stop, bad, why = "max_iter", (), ""
     for _ in range(max_iter):
-        w_new, m_new, c_new, counts = m_step_scaled(Z, resp, covariance_type, constants)
+        w_new, m_new, c_new, counts = m_step_scaled(
+            Z, resp, covariance_type, constants, blocks, design, moments
+        )
         bad, why = _degeneracy(counts, c_new, covariance_type, reference)
         if not bad:
             try:
-                resp_new, ll = e_step_scaled(Z, w_new, m_new, c_new, covariance_type)
+                resp_new, ll, moments_new = e_step_scaled(
+                    Z, w_new, m_new, c_new, covariance_type, blocks, design
+                )
             except LinAlgError:
                 bad, why = tuple(range(k)), "a covariance turned singular (no Cholesky factor)"
         if bad:
             stop = "degenerate"
             why = f"restart ({label}) at iteration {len(history)}: {why}"
             break
-        w, m, c, resp = w_new, m_new, c_new, resp_new
+        w, m, c, resp, moments = w_new, m_new, c_new, resp_new, moments_new
         ll -= log_jac
         if not np.isfinite(ll):
             raise FloatingPointError(
