@@ -62,8 +62,9 @@ from typing import NamedTuple
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
 from scipy.special import gammaln, multigammaln, xlogy
+from scipy.stats import invwishart
 
-from em.covariance import check_covariances
+from em.covariance import check_covariance_type, check_covariances
 from em.density import LOG_2PI
 from em.exceptions import InputError
 from em.params import GMMParams
@@ -321,12 +322,18 @@ class GMMPrior:
         )
 
     def sample(
-        self, n_components: int, size: int | tuple[int, ...] = (), seed=None
+        self,
+        n_components: int,
+        size: int | tuple[int, ...] = (),
+        seed=None,
+        covariance_type: str = "spherical",
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw parameters from the prior: its generative model, in one place.
 
-        ``weights ~ Dirichlet(alpha)``, ``variances_k ~ InverseGamma(a, b)``,
-        ``means_k | variances_k ~ N(m0, variances_k / kappa0 I)``.
+        ``weights ~ Dirichlet(alpha)``; the covariances from the structure's prior
+        (``variances_k ~ InverseGamma(a, b)`` for spherical, each axis's for diag,
+        ``InverseWishart(nu, Psi)`` per component for full and once for tied);
+        ``means_k | Sigma_k ~ N(m0, Sigma_k / kappa0)``.
 
         Parameters
         ----------
@@ -335,24 +342,38 @@ class GMMPrior:
             Leading shape of the draws (for example ``(chains, draws)``); ``()``
             for one set of parameters.
         seed : int, numpy.random.Generator or None
+        covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
 
         Returns
         -------
         weights : ndarray of shape (*size, K)
         means : ndarray of shape (*size, K, d)
-        variances : ndarray of shape (*size, K)
+        covariances : ndarray of shape (*size, *structure shape)
+            The variances (*size, K) for spherical.
         """
         self._require_resolved()
+        kind = check_covariance_type(covariance_type)
         k = check_positive_int(n_components, "n_components")
         size = (size,) if isinstance(size, int) else tuple(size)
         rng = check_rng(seed)
         d = self.mean_location.shape[0]
         weights = rng.dirichlet(np.full(k, self.weight_concentration), size=size or None)
         weights = np.reshape(weights, (*size, k))
-        variances = self.variance_scale / rng.gamma(self.variance_shape, size=(*size, k))
-        sd = np.sqrt(variances / self.mean_precision)[..., None]
-        means = self.mean_location + sd * rng.standard_normal((*size, k, d))
-        return weights, means, variances
+        if kind in ("spherical", "diag"):  # the variances first, then the means' noise
+            shape = (*size, k) if kind == "spherical" else (*size, k, d)
+            cov = self.variance_scale / rng.gamma(self.variance_shape, size=shape)
+            sd = np.sqrt(cov / self.mean_precision)
+            noise = rng.standard_normal((*size, k, d))
+            means = self.mean_location + (sd[..., None] if kind == "spherical" else sd) * noise
+            return weights, means, cov
+        count = int(np.prod(size, dtype=np.int64)) * (1 if kind == "tied" else k)
+        iw = invwishart(df=self.covariance_dof, scale=self.covariance_scale)
+        mats = np.reshape(iw.rvs(size=count, random_state=rng), (count, d, d))
+        cov = mats.reshape((*size, d, d) if kind == "tied" else (*size, k, d, d))
+        noise = rng.standard_normal((*size, k, d))
+        factors = np.linalg.cholesky(cov if kind == "full" else cov[..., None, :, :])
+        step = np.einsum("...ij,...j->...i", factors, noise) / np.sqrt(self.mean_precision)
+        return weights, self.mean_location + step, cov
 
     def _require_resolved(self) -> None:
         if not self.is_resolved:

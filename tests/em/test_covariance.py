@@ -436,3 +436,25 @@ def test_round_trip_and_estimator_attributes():
         assert_allclose(mats @ ours.params_.covariance_matrices(), eye, atol=1e-10)
         assert ours.result_.to_dict()["restarts"][0]["covariances"] is not None
         assert em.EMResult.from_dict(ours.result_.to_dict()).params.allclose(ours.params_, rtol=0)
+
+
+@pytest.mark.parametrize("kind", STRUCTURED)
+def test_prior_draws_have_the_prior_moments(kind):
+    X = np.random.default_rng(0).normal(size=(100, 3)) * [1.0, 3.0, 0.5]
+    prior = em.GMMPrior(mean_precision=0.5).resolve(X, 2)
+    w, m, c = prior.sample(2, (40_000,), seed=1, covariance_type=kind)
+    assert w.shape == (40_000, 2) and m.shape == (40_000, 2, 3)
+    mats = to_full(c, kind, 3)
+    if kind == "diag":  # inverse-gamma mean b / (a - 1) on every axis
+        want = np.eye(3) * prior.variance_scale / (prior.variance_shape - 1.0)
+    else:  # inverse-Wishart mean Psi / (nu - d - 1)
+        want = prior.covariance_scale / (prior.covariance_dof - 3 - 1)
+        assert c.shape == ((40_000, 3, 3) if kind == "tied" else (40_000, 2, 3, 3))
+    # heavy tails (nu = d + 2 has no variance): compare medians of a robust summary too
+    assert_allclose(np.mean(mats[:, 0], axis=0), want, rtol=0.15, atol=0.15 * want.max())
+    # given Sigma, the means are N(m0, Sigma / kappa0): whitened, they are standard normal
+    L = np.linalg.cholesky(mats[:, 0])
+    u = np.linalg.solve(L, (m[:, 0] - prior.mean_location)[..., None])[..., 0]
+    u *= np.sqrt(prior.mean_precision)
+    assert_allclose(np.cov(u.T), np.eye(3), atol=0.03)
+    assert np.isfinite(prior.log_prob(em.GMMParams(w[0], m[0], c[0], kind)))
