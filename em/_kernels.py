@@ -14,8 +14,10 @@ L_K^{-T}]``; the M-step's scatter matrices come from the moments ``sum_i r_ik z_
 z_i^T`` and ``sum_i r_ik z_i``.  Expansions lose ``log10(mu^2 / sigma^2)`` digits for a
 component far from the data's centre relative to its own spread: beyond
 :data:`~em.defaults.EXACT_DISTANCE_RATIO` such a component is computed again from
-exact differences.  The inverse of a Cholesky factor comes from a triangular solve;
-no covariance is ever inverted.
+exact differences.  The inverse of a Cholesky factor comes from a solve of ``L W =
+I``; no covariance is ever inverted.  numpy's solvers, not scipy's ``solve_triangular``:
+with scipy 1.18 and OpenBLAS threads a small triangular solve took 7.8 ms when the
+other core was busy, numpy's 0.01 ms.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from em.defaults import EXACT_DISTANCE_RATIO
 
@@ -71,7 +72,8 @@ class LogGaussian:
             self.coef = np.concatenate([-0.5 * a, means * a, self.const[:, None]], axis=1)
             self.far = np.flatnonzero((means * means * a).max(axis=1) > EXACT_DISTANCE_RATIO)
         elif covariance_type == "tied":
-            self.B = solve_triangular(factors, means.T, lower=True, check_finite=False).T
+            self.W = np.linalg.solve(factors, np.eye(d))  # L^{-1}, by a solve of L W = I
+            self.B = means @ self.W.T
             self.b_sq = np.einsum("kd,kd->k", self.B, self.B)
             self.const = np.full(k, -0.5 * d * _LOG_2PI - np.log(np.diagonal(factors)).sum())
             self.far = np.flatnonzero(self.b_sq > EXACT_DISTANCE_RATIO)
@@ -95,7 +97,7 @@ class LogGaussian:
         if self.kind in ("spherical", "diag"):
             out = self.coef @ (diag_design(X) if design is None else design).T
         elif self.kind == "tied":
-            Y = solve_triangular(self.factors, X.T, lower=True, check_finite=False)  # (d, r)
+            Y = self.W @ X.T  # (d, r): L^{-1} x
             out = self.B @ Y
             out -= 0.5 * np.einsum("dn,dn->n", Y, Y)
             out -= 0.5 * self.b_sq[:, None]
@@ -116,7 +118,7 @@ class LogGaussian:
         if self.kind in ("spherical", "diag"):
             return diff / self.sd[j][:, None]
         L = self.factors if self.kind == "tied" else self.factors[j]
-        return solve_triangular(L, diff, lower=True, check_finite=False)
+        return np.linalg.solve(L, diff)
 
     def log_distances(self, X: np.ndarray) -> np.ndarray:
         """``log`` of the squared Mahalanobis distances without overflow, shape (K, r)."""

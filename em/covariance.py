@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import LinAlgError, cholesky
 
 from em.exceptions import InputError, InputTypeError
 
@@ -164,9 +164,7 @@ def cholesky_factors(covariances: np.ndarray, covariance_type: str) -> np.ndarra
     """
     if covariance_type in ("spherical", "diag"):
         return np.sqrt(covariances)
-    if covariance_type == "tied":
-        return cholesky(covariances, lower=True)
-    return np.linalg.cholesky(covariances)  # batched over components
+    return np.linalg.cholesky(covariances)  # batched over components (numpy: see _kernels)
 
 
 def to_full(covariances: np.ndarray, covariance_type: str, n_features: int) -> np.ndarray:
@@ -211,10 +209,10 @@ def reference(covariance) -> Reference:
     ref = np.asarray(covariance, dtype=np.float64)
     scale = np.maximum(np.diagonal(ref), np.finfo(np.float64).tiny)
     try:
-        L = cholesky(ref, lower=True)
-    except LinAlgError:  # collinear columns: per-axis scale only
+        L = np.linalg.cholesky(ref)
+    except np.linalg.LinAlgError:  # collinear columns: per-axis scale only
         L = np.diag(np.sqrt(scale))
-    return Reference(scale, solve_triangular(L, np.eye(L.shape[0]), lower=True))
+    return Reference(scale, np.linalg.solve(L, np.eye(L.shape[0])))
 
 
 def smallest_eigenvalues(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from sklearn.utils.validation import validate_data
@@ -49,7 +48,7 @@ def _precision_cholesky(covariances: np.ndarray, covariance_type: str) -> np.nda
     mats = covariances[None] if covariance_type == "tied" else covariances
     d = mats.shape[-1]
     out = np.stack([
-        solve_triangular(cholesky(s, lower=True), np.eye(d), lower=True).T for s in mats
+        np.linalg.solve(np.linalg.cholesky(s), np.eye(d)).T for s in mats
     ])  # fmt: skip
     return out[0] if covariance_type == "tied" else out
 

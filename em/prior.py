@@ -60,7 +60,6 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
 from scipy.special import gammaln, multigammaln, xlogy
 from scipy.stats import invwishart
 
@@ -497,14 +496,14 @@ def _log_dirichlet(w, alpha):
 def _log_mvn_chol(x, mean, L, kappa0):
     """``log N(x; mean, L L^T / kappa0)`` for one vector and a lower Cholesky factor."""
     d = x.shape[-1]
-    u = solve_triangular(L, x - mean, lower=True) * np.sqrt(kappa0)
+    u = np.linalg.solve(L, x - mean) * np.sqrt(kappa0)
     return -0.5 * (d * LOG_2PI + u @ u) - np.log(np.diagonal(L)).sum() + 0.5 * d * np.log(kappa0)
 
 
 def _log_inv_wishart_chol(L, dof, psi_chol):
     """``log InverseWishart(Sigma; dof, Psi)`` from the Cholesky factors of Sigma and Psi."""
     d = L.shape[0]
-    a = solve_triangular(L, psi_chol, lower=True)  # tr(Psi Sigma^-1) = ||L^-1 C||_F^2
+    a = np.linalg.solve(L, psi_chol)  # tr(Psi Sigma^-1) = ||L^-1 C||_F^2
     return (
         dof * np.log(np.diagonal(psi_chol)).sum()
         - 0.5 * dof * d * np.log(2.0)
@@ -537,13 +536,13 @@ def log_prior_structured(w, m, cov, covariance_type: str, constants) -> float:
         total += float(np.sum(a * np.log(b) - gammaln(a) - (a + 1.0) * log_v - b / cov))
         return total
     _, m0, kappa0, dof, psi = constants
-    psi_chol = cholesky(psi, lower=True)
+    psi_chol = np.linalg.cholesky(psi)
     if covariance_type == "tied":
-        L = cholesky(cov, lower=True)
+        L = np.linalg.cholesky(cov)
         total += float(_log_inv_wishart_chol(L, dof, psi_chol))
         return total + sum(float(_log_mvn_chol(m[j], m0, L, kappa0)) for j in range(k))
     for j in range(k):
-        L = cholesky(cov[j], lower=True)
+        L = np.linalg.cholesky(cov[j])
         total += float(_log_inv_wishart_chol(L, dof, psi_chol))
         total += float(_log_mvn_chol(m[j], m0, L, kappa0))
     return total

@@ -19,7 +19,10 @@ import em
 @pytest.mark.filterwarnings("ignore::em.exceptions.DegenerateComponentWarning")
 @pytest.mark.filterwarnings("ignore::em.exceptions.SpuriousComponentWarning")
 @pytest.mark.filterwarnings("ignore::em.exceptions.ConvergenceWarning")
-@parametrize_with_checks([em.SphericalGaussianMixture(2, random_state=0)])
+@parametrize_with_checks(
+    [em.SphericalGaussianMixture(2, random_state=0)]
+    + [em.GaussianMixture(2, covariance_type=k, random_state=0) for k in ("diag", "tied", "full")]
+)
 def test_scikit_learn_estimator_checks(estimator, check):
     """Every check of ``sklearn.utils.estimator_checks.check_estimator``."""
     check(estimator)
