@@ -28,7 +28,7 @@ import em
 
 def _problem(n, d, k, kind, seed=0):
     rng = np.random.default_rng(seed)
-    centres = rng.normal(0, 1.0, (k, d))  # overlapping: EM needs many iterations
+    centres = rng.normal(0, 3.0 / np.sqrt(d), (k, d))  # overlapping at every d: many iterations
     X = centres[rng.integers(k, size=n)] + rng.normal(size=(n, d))
     cov = {"spherical": np.ones(k), "diag": np.ones((k, d)), "tied": np.eye(d),
            "full": np.broadcast_to(np.eye(d), (k, d, d)).copy()}[kind]  # fmt: skip
