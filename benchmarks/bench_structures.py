@@ -43,7 +43,7 @@ def _precisions(p):
 
 
 def _time(func, repeats):
-    out, times = None, []
+    out, times = func(), []  # a warm-up: the first touch of a large array pays page faults
     for _ in range(repeats):
         t = time.perf_counter()
         out = func()
