@@ -68,17 +68,25 @@ def _prior_mean(rv, size, m0, *_):
 
 
 def _whitened_sq(value, means, L):
-    """``||L_k^{-1}(z_i - mu_k)||^2`` and ``sum log diag L_k``: shapes (n, K) and (K,)."""
-    diff = value[:, None, :] - means[None, :, :]  # (n, K, d)
-    u = solve_triangular(L[None], diff[..., None], lower=True)[..., 0]
-    return pt.sum(u**2, axis=-1), pt.sum(pt.log(pt.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
+    """``||L_k^{-1}(z_i - mu_k)||^2`` and ``sum log diag L_k``: shapes (..., n, K) and (..., K).
+
+    ``L_k^{-1}`` from K small triangular solves, then products over the points (a
+    solve per point and component was 2x slower to sample).  Leading axes are
+    batch axes, as PyMC may add them.
+    """
+    d = L.shape[-1]
+    inv = solve_triangular(L, pt.broadcast_to(pt.eye(d), L.shape), lower=True)  # (..., K, d, d)
+    diff = value[..., None, :, :] - means[..., :, None, :]  # (..., K, n, d)
+    u = pt.sum(diff[..., :, :, None, :] * inv[..., :, None, :, :], axis=-1)
+    sq = pt.swapaxes(pt.sum(u**2, axis=-1), -1, -2)
+    return sq, pt.sum(pt.log(pt.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
 
 
 def _mixture_logp(value, weights, means, factors):
     """Per-point log-density of a mixture given the components' Cholesky factors (K, d, d)."""
     d = pt.cast(value.shape[-1], "float64")
     sq, half_log_det = _whitened_sq(value, means, factors)
-    comp = pt.log(weights)[None, :] - 0.5 * d * LOG_2PI - half_log_det[None, :] - 0.5 * sq
+    comp = pt.log(weights)[..., None, :] - 0.5 * d * LOG_2PI - half_log_det[..., None, :] - 0.5 * sq
     return pm.math.logsumexp(comp, axis=-1, keepdims=False)
 
 
