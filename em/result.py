@@ -124,6 +124,43 @@ class EMTrace:
         for name in ("log_likelihood", "objective", "weights", "means", "covariances"):
             object.__setattr__(self, name, frozen_array(getattr(self, name), dtype=None))
 
+    @classmethod
+    def from_run(
+        cls,
+        iterates: tuple[np.ndarray, np.ndarray, np.ndarray],
+        covariance_type: str,
+        log_likelihood,
+        objective,
+        stop_reason: str,
+        degenerate: tuple[tuple[int, ...], str],
+        spurious: tuple[tuple[int, ...], str],
+        init: str,
+        seed: int | None,
+    ) -> EMTrace:
+        """A trace from one run's iterates (weights, means, covariances; data units).
+
+        ``degenerate`` and ``spurious`` are (components, reason) pairs; the last
+        iterate is the run's parameters.
+        """
+        weights, means, covariances = iterates
+        return cls(
+            params=GMMParams(weights[-1], means[-1], covariances[-1], covariance_type),
+            log_likelihood=np.array(log_likelihood),
+            objective=np.array(objective),
+            weights=weights,
+            means=means,
+            covariances=covariances,
+            n_iter=weights.shape[0] - 1,
+            converged=stop_reason == "tol",
+            stop_reason=stop_reason,
+            degenerate_components=degenerate[0],
+            degeneracy=degenerate[1],
+            init=init,
+            seed=seed,
+            spurious_components=spurious[0],
+            spurious_reason=spurious[1],
+        )
+
     @property
     def covariance_type(self) -> str:
         """The structure of the covariances (see :mod:`em.covariance`)."""

@@ -13,7 +13,6 @@ from em._workspace import Workspace
 from em.defaults import COLLAPSE_VARIANCE, EMPTY_COUNT, SPURIOUS_VARIANCE
 from em.exceptions import InputError
 from em.init import RespStart
-from em.params import GMMParams
 from em.prior import log_prior_terms
 from em.result import EMTrace
 from em.scaling import Scaling
@@ -150,20 +149,7 @@ def run_em(ws: Workspace, start, constants, tol, max_iter, scaling, label, seed=
     if not bad and constants is None:
         end_w, _, end_v = history[-1]
         spurious, spurious_why = spurious_components(ws, np.asarray(end_w), np.asarray(end_v))
-    return EMTrace(
-        params=GMMParams(weights[-1], means[-1], variances[-1]),
-        log_likelihood=np.array(lls),
-        objective=np.array(objs),
-        weights=weights,
-        means=means,
-        covariances=variances,
-        n_iter=len(history) - 1,
-        converged=stop == "tol",
-        stop_reason=stop,
-        degenerate_components=bad,
-        degeneracy=why,
-        init=label,
-        seed=seed,
-        spurious_components=spurious,
-        spurious_reason=spurious_why,
-    )
+    return EMTrace.from_run(
+        (weights, means, variances), "spherical", lls, objs, stop, (bad, why),
+        (spurious, spurious_why), label, seed,
+    )  # fmt: skip

@@ -34,7 +34,6 @@ from em.covariance import reference as covariance_reference
 from em.defaults import EXP_FLOOR
 from em.exceptions import InputError
 from em.init import ParamsStart, RespStart
-from em.params import GMMParams
 from em.prior import log_prior_structured
 from em.result import EMTrace
 from em.scaling import Scaling
@@ -358,23 +357,10 @@ def run_structured(
     spurious, spurious_why = (), ""
     if not bad and constants is None:
         spurious, spurious_why = _spurious(resp, w, c, covariance_type, reference)
-    return EMTrace(
-        params=GMMParams(weights[-1], means[-1], covs[-1], covariance_type),
-        log_likelihood=np.array(lls),
-        objective=np.array(objs),
-        weights=weights,
-        means=means,
-        covariances=covs,
-        n_iter=len(history) - 1,
-        converged=stop == "tol",
-        stop_reason=stop,
-        degenerate_components=bad,
-        degeneracy=why,
-        init=label,
-        seed=seed,
-        spurious_components=spurious,
-        spurious_reason=spurious_why,
-    )
+    return EMTrace.from_run(
+        (weights, means, covs), covariance_type, lls, objs, stop, (bad, why),
+        (spurious, spurious_why), label, seed,
+    )  # fmt: skip
 
 
 def offset(scaling: Scaling, covariance_type: str, n: int, d: int, k: int, with_prior: bool):
