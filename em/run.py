@@ -13,6 +13,7 @@ from em._workspace import Workspace
 from em.defaults import COLLAPSE_VARIANCE, EMPTY_COUNT, SPURIOUS_VARIANCE
 from em.exceptions import InputError
 from em.init import RespStart
+from em.loop import iterate
 from em.prior import log_prior_terms
 from em.result import EMTrace
 from em.scaling import Scaling
@@ -117,31 +118,21 @@ def run_em(ws: Workspace, start, constants, tol, max_iter, scaling, label, seed=
         else:
             w, m, v = start
             ws.distances(m, v)
-        history = [(w, m, v)]
         ll, moments = ws.responsibilities(w, v)
-        lls = [ll - log_jac]
-        objs = [objective(lls[0], w, m, v)]
-        stop, bad, why = "max_iter", (), ""
-        for _ in range(max_iter):
+
+        def m_step(moments):
             step = m_step_kernel(ws, constants, moments)
             bad, why = degeneracy(step.counts, step.variances)
-            if bad:
-                stop = "degenerate"
-                why = f"restart ({label}) at iteration {len(history)}: {why}"
-                break
-            w, m, v = step.weights, step.means, step.variances
-            ll, moments = ws.responsibilities(w, v)
-            ll -= log_jac
-            if not np.isfinite(ll):
-                raise FloatingPointError(
-                    f"EM produced a non-finite log-likelihood ({ll}); please report this"
-                )
-            history.append((w, m, v))
-            lls.append(ll)
-            objs.append(objective(ll, w, m, v))
-            if objs[-1] - objs[-2] <= tol * abs(objs[-1] + offset):
-                stop = "tol"
-                break
+            return (step.weights, step.means, step.variances), bad, why
+
+        def e_step(params):
+            ll, moments = ws.responsibilities(params[0], params[2])
+            return ll - log_jac, moments, (), ""
+
+        history, lls, objs, stop, (bad, why), _ = iterate(
+            (w, m, v), ll - log_jac, moments, m_step, e_step, objective, tol, max_iter, offset,
+            label,
+        )  # fmt: skip
     weights, means, variances = scaling.from_scaled(
         *(np.array([h[i] for h in history]) for i in range(3))
     )

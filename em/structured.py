@@ -34,6 +34,7 @@ from em.covariance import reference as covariance_reference
 from em.defaults import EXP_FLOOR
 from em.exceptions import InputError
 from em.init import ParamsStart, RespStart
+from em.loop import iterate
 from em.prior import log_prior_structured
 from em.result import EMTrace
 from em.scaling import Scaling
@@ -318,38 +319,26 @@ def run_structured(
         return ll + log_prior_structured(w, m, c, covariance_type, constants) - prior_jac
 
     resp, ll, moments = e_step_scaled(Z, w, m, c, covariance_type, blocks, design)
-    history = [(w, m, c)]
-    lls = [ll - log_jac]
-    objs = [objective(lls[0], w, m, c)]
-    stop, bad, why = "max_iter", (), ""
-    for _ in range(max_iter):
-        w_new, m_new, c_new, counts = m_step_scaled(
+
+    def m_step(state):
+        resp, moments = state
+        w, m, c, counts = m_step_scaled(
             Z, resp, covariance_type, constants, blocks, design, moments
         )
-        bad, why = _degeneracy(counts, c_new, covariance_type, reference)
-        if not bad:
-            try:
-                resp_new, ll, moments_new = e_step_scaled(
-                    Z, w_new, m_new, c_new, covariance_type, blocks, design
-                )
-            except LinAlgError:
-                bad, why = tuple(range(k)), "a covariance turned singular (no Cholesky factor)"
-        if bad:
-            stop = "degenerate"
-            why = f"restart ({label}) at iteration {len(history)}: {why}"
-            break
-        w, m, c, resp, moments = w_new, m_new, c_new, resp_new, moments_new
-        ll -= log_jac
-        if not np.isfinite(ll):
-            raise FloatingPointError(
-                f"EM produced a non-finite log-likelihood ({ll}); please report this"
-            )
-        history.append((w, m, c))
-        lls.append(ll)
-        objs.append(objective(ll, w, m, c))
-        if objs[-1] - objs[-2] <= tol * abs(objs[-1] + offset):
-            stop = "tol"
-            break
+        return (w, m, c), *_degeneracy(counts, c, covariance_type, reference)
+
+    def e_step(params):
+        try:
+            resp, ll, moments = e_step_scaled(Z, *params, covariance_type, blocks, design)
+        except LinAlgError:
+            return None, None, tuple(range(k)), "a covariance turned singular (no Cholesky factor)"
+        return ll - log_jac, (resp, moments), (), ""
+
+    history, lls, objs, stop, (bad, why), (resp, _) = iterate(
+        (w, m, c), ll - log_jac, (resp, moments), m_step, e_step, objective, tol, max_iter,
+        offset, label,
+    )  # fmt: skip
+    w, m, c = history[-1]
     s = scaling.scale
     weights = np.array([h[0] for h in history])
     means = np.array([h[1] for h in history]) * s + scaling.shift
