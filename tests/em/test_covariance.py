@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats
@@ -262,7 +262,6 @@ def structured_problems(draw):
     return kind, X, resp
 
 
-@settings(max_examples=40)
 @given(structured_problems(), st.booleans())
 def test_objective_never_decreases_for_every_structure(problem, with_prior):
     kind, X, resp = problem
@@ -281,7 +280,6 @@ def _affine(kind, d, rng):
     return q * rng.uniform(0.1, 10.0), rng.normal(0, 100, d)
 
 
-@settings(max_examples=30)
 @given(structured_problems(), st.booleans(), st.integers(0, 2**32 - 1))
 def test_em_is_equivariant_under_affine_maps(problem, with_prior, seed):
     kind, X, resp = problem
@@ -309,7 +307,6 @@ def test_em_is_equivariant_under_affine_maps(problem, with_prior, seed):
                     atol=1e-8 * np.abs(mapped).max())  # fmt: skip
 
 
-@settings(max_examples=30)
 @given(structured_problems())
 def test_duplicated_rows_leave_the_mle_unchanged(problem):
     kind, X, resp = problem
