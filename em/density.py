@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from em._kernels import LogGaussian, row_blocks
-from em.covariance import cholesky_factors
+from em.covariance import check_covariance_type, cholesky_factors, covariance_shape
 from em.exceptions import InputError
 from em.validation import check_data
 
@@ -164,7 +164,9 @@ def _evaluate(X, w, m, v, *, resp: bool):
     return logp, r
 
 
-def pointwise_log_likelihood(X, weights, means, variances) -> np.ndarray:
+def pointwise_log_likelihood(
+    X, weights, means, covariances, covariance_type: str = "spherical"
+) -> np.ndarray:
     """``log p(x_i | theta_s)`` for every parameter set ``s`` and row ``i``.
 
     Parameters
@@ -172,30 +174,63 @@ def pointwise_log_likelihood(X, weights, means, variances) -> np.ndarray:
     X : array-like of shape (n_samples, n_features) or (n_samples,)
     weights : array-like of shape (..., K)
     means : array-like of shape (..., K, n_features)
-    variances : array-like of shape (..., K)
-        Leading axes (for example chain and draw) are batch axes.
+    covariances : array-like
+        The variances (..., K) for spherical; (..., K, d), (..., d, d) or (..., K, d, d)
+        for diag, tied and full.  Leading axes (for example chain and draw) are batch
+        axes.
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
 
     Returns
     -------
     ndarray of shape (..., n_samples)
         Finite, or ``-inf`` for a row whose log-density is below float64's range.
     """
-    X, w, m, v = _check_batch(X, weights, means, variances)
+    if covariance_type != "spherical":
+        X, w, m, c, batch = _check_structured(X, weights, means, covariances, covariance_type)
+        logp = np.stack([_structured(X, w[s], m[s], c[s], covariance_type, resp=False)[0][0]
+                         for s in range(w.shape[0])])  # fmt: skip
+        return logp.reshape(*batch, X.shape[0])
+    X, w, m, v = _check_batch(X, weights, means, covariances)
     batch, k, d = w.shape[:-1], w.shape[-1], X.shape[1]
     logp, _ = _evaluate(X, w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k), resp=False)
     return logp.reshape(*batch, X.shape[0])
 
 
-def _structured(X, params: GMMParams, *, resp: bool):
+def _check_structured(X, weights, means, covariances, kind):
+    """Validated batches: X (n, d), weights (S, K), means (S, K, d), covariances (S, ...)."""
+    X = check_data(X)
+    d = X.shape[1]
+    w = np.asarray(weights, dtype=np.float64)
+    m = np.asarray(means, dtype=np.float64)
+    c = np.asarray(covariances, dtype=np.float64)
+    k = w.shape[-1] if w.ndim else 0
+    core = covariance_shape(check_covariance_type(kind), k, d)
+    batch = w.shape[:-1]
+    if k == 0 or m.shape != (*batch, k, d) or c.shape != (*batch, *core):
+        raise InputError(
+            f"parameters: expected weights (..., K), means (..., K, {d}) and {kind} covariances "
+            f"(..., {', '.join(map(str, core))}) for X with {d} features, got {w.shape}, "
+            f"{m.shape}, {c.shape}"
+        )
+    return X, w.reshape(-1, k), m.reshape(-1, k, d), c.reshape(-1, *core), batch
+
+
+def _structured(X, weights, means, covariances, kind: str, *, resp: bool):
     """Log-density (1, n) and responsibilities (1, K, n) of a diag, tied or full mixture."""
-    kind = params.covariance_type
     with np.errstate(divide="ignore"):
-        log_w = np.log(params.weights)
-    factors = cholesky_factors(params.covariances, kind)
-    kernel = LogGaussian(params.means, factors, kind, offset=log_w)
+        log_w = np.log(weights)
+    try:
+        factors = cholesky_factors(covariances, kind)
+    except np.linalg.LinAlgError:
+        raise InputError(
+            f"covariances: expected positive definite {kind} covariances, got "
+            f"{np.asarray(covariances).tolist()}"
+        ) from None
+    k = weights.shape[0]
+    kernel = LogGaussian(means, factors, kind, offset=log_w)
     logp = np.empty((1, X.shape[0]))
-    r = np.empty((1, params.n_components, X.shape[0])) if resp else None
-    for rows in row_blocks(X.shape[0], params.n_components, X.shape[1]):
+    r = np.empty((1, k, X.shape[0])) if resp else None
+    for rows in row_blocks(X.shape[0], k, X.shape[1]):
         Xb = X[rows]
         with np.errstate(over="ignore", invalid="ignore"):
             terms = kernel(Xb)[None]
@@ -222,14 +257,17 @@ def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
     """
     X = _matching(X, params)
     if params.covariance_type != "spherical":
-        logp, r = _structured(X, params, resp=True)
+        p = params
+        logp, r = _structured(X, p.weights, p.means, p.covariances, p.covariance_type, resp=True)
         return np.ascontiguousarray(r[0].T), logp[0]
     w, m, v = params.weights[None], params.means[None], params.variances[None]
     logp, r = _evaluate(X, w, m, v, resp=True)
     return np.ascontiguousarray(r[0].T), logp[0]
 
 
-def mean_responsibilities(X, weights, means, variances) -> np.ndarray:
+def mean_responsibilities(
+    X, weights, means, covariances, covariance_type: str = "spherical"
+) -> np.ndarray:
     """Responsibilities averaged over parameter sets (posterior draws), row by row.
 
     Parameters
@@ -237,15 +275,21 @@ def mean_responsibilities(X, weights, means, variances) -> np.ndarray:
     X : array-like of shape (n_samples, n_features) or (n_samples,)
     weights : array-like of shape (..., K)
     means : array-like of shape (..., K, n_features)
-    variances : array-like of shape (..., K)
-        Leading axes (for example chain and draw) are averaged over.
+    covariances : array-like
+        As :func:`pointwise_log_likelihood`'s; leading axes are averaged over.
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
 
     Returns
     -------
     ndarray of shape (n_samples, K)
         ``mean_s p(component k | x_i, theta_s)``; rows sum to one.
     """
-    X, w, m, v = _check_batch(X, weights, means, variances)
+    if covariance_type != "spherical":
+        X, w, m, c, _ = _check_structured(X, weights, means, covariances, covariance_type)
+        total = sum(_structured(X, w[s], m[s], c[s], covariance_type, resp=True)[1][0]
+                    for s in range(w.shape[0]))  # fmt: skip
+        return np.ascontiguousarray((total / w.shape[0]).T)
+    X, w, m, v = _check_batch(X, weights, means, covariances)
     k, d = w.shape[-1], X.shape[1]
     w, m, v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
     total = np.zeros((k, X.shape[0]))
@@ -280,7 +324,10 @@ def score_samples(X, params: GMMParams) -> np.ndarray:
     """
     X = _matching(X, params)
     if params.covariance_type != "spherical":
-        return _structured(X, params, resp=False)[0][0]
+        p = params
+        return _structured(X, p.weights, p.means, p.covariances, p.covariance_type, resp=False)[0][
+            0
+        ]
     w, m, v = params.weights[None], params.means[None], params.variances[None]
     return _evaluate(X, w, m, v, resp=False)[0][0]
 

@@ -95,10 +95,10 @@ def posterior_tree(
 
     dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
     loglik = em.pointwise_log_likelihood(
-        X, relabelled.weights, relabelled.means, relabelled.variances
+        X, relabelled.weights, relabelled.means, relabelled.covariances
     )
     groups = {
-        "posterior": parameters(relabelled.weights, relabelled.means, relabelled.variances),
+        "posterior": parameters(relabelled.weights, relabelled.means, relabelled.covariances),
         "sample_stats": sample_stats,
         "log_likelihood": xr.Dataset(
             {"obs": (("chain", "draw", "point"), loglik)},
@@ -142,14 +142,14 @@ def _posterior_from_trace(
     w, m, v = (post[name].values for name in ("weights", "means", "variances"))
     _, ref_means, _ = scaling.to_scaled(reference.weights, reference.means, reference.variances)
     scaled = relabel_draws(w, m, v, ref_means)
-    data_w, data_m, data_v = scaling.from_scaled(scaled.weights, scaled.means, scaled.variances)
-    in_data_units = scaled._replace(weights=data_w, means=data_m, variances=data_v)
+    data_w, data_m, data_v = scaling.from_scaled(scaled.weights, scaled.means, scaled.covariances)
+    in_data_units = scaled._replace(weights=data_w, means=data_m, covariances=data_v)
     stats = trace["sample_stats"].to_dataset()
     keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
     tree = posterior_tree(
         X, in_data_units, stats[keep], feature_names=feature_names, prior_draws=prior_draws
     )
-    relabelled = (scaled.weights, scaled.means, scaled.variances)
+    relabelled = (scaled.weights, scaled.means, scaled.covariances)
     return tree, (w, m, v), relabelled, scaled.share_relabelled
 
 

@@ -2,8 +2,8 @@
 
 For each draw, the permutation of its components that best matches the
 reference means (Hungarian algorithm on squared distances, scipy's
-``linear_sum_assignment``) is applied to its weights, means and variances
-together.
+``linear_sum_assignment``) is applied to its weights, means and covariances
+together (a tied covariance, shared by all components, is left as it is).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from em.covariance import covariance_shape
 from gmm_pp.errors import InputError
 
 __all__ = ["Relabelled", "align_params", "relabel_draws"]
@@ -26,7 +27,8 @@ class Relabelled(NamedTuple):
     ----------
     weights : ndarray of shape (..., K)
     means : ndarray of shape (..., K, d)
-    variances : ndarray of shape (..., K)
+    covariances : ndarray
+        Of shape (..., K) (spherical: the variances), (..., K, d), (..., d, d) or (..., K, d, d).
     permutations : ndarray of shape (..., K)
         ``permutations[..., j]`` is the reference label given to the draw's
         component ``j``.
@@ -36,7 +38,7 @@ class Relabelled(NamedTuple):
 
     weights: np.ndarray
     means: np.ndarray
-    variances: np.ndarray
+    covariances: np.ndarray
     permutations: np.ndarray
     share_relabelled: float
 
@@ -64,15 +66,20 @@ def best_permutation(means: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return perm
 
 
-def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
+def relabel_draws(
+    weights, means, covariances, reference_means, covariance_type: str = "spherical"
+) -> Relabelled:
     """Relabel draws to the reference means.
 
     Parameters
     ----------
     weights : array-like of shape (..., K)
     means : array-like of shape (..., K, d)
-    variances : array-like of shape (..., K)
+    covariances : array-like
+        The variances (..., K) for spherical; (..., K, d) diag, (..., d, d) tied,
+        (..., K, d, d) full.
     reference_means : array-like of shape (K, d)
+    covariance_type : {"spherical", "diag", "tied", "full"}, default "spherical"
 
     Returns
     -------
@@ -80,16 +87,18 @@ def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
     """
     w = np.asarray(weights, dtype=np.float64)
     m = np.asarray(means, dtype=np.float64)
-    v = np.asarray(variances, dtype=np.float64)
+    v = np.asarray(covariances, dtype=np.float64)
     ref = np.asarray(reference_means, dtype=np.float64)
     k, d = ref.shape
-    if m.shape[-2:] != (k, d) or w.shape[-1] != k or v.shape[-1] != k:
+    core = covariance_shape(covariance_type, k, d)
+    if m.shape[-2:] != (k, d) or w.shape[-1] != k or v.shape[v.ndim - len(core) :] != core:
         raise InputError(
-            f"draws: expected means (..., {k}, {d}) and weights/variances (..., {k}) "
-            f"to match the reference, got {m.shape}, {w.shape}, {v.shape}"
+            f"draws: expected weights (..., {k}), means (..., {k}, {d}) and {covariance_type} "
+            f"covariances (..., {', '.join(map(str, core))}) to match the reference, got "
+            f"{w.shape}, {m.shape}, {v.shape}"
         )
     batch = w.shape[:-1]
-    wf, mf, vf = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
+    wf, mf, vf = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, *core)
     identity = np.arange(k)
     if k <= _ENUMERATE_UP_TO:
         perms = _best_by_enumeration(mf, ref)
@@ -98,7 +107,10 @@ def relabel_draws(weights, means, variances, reference_means) -> Relabelled:
     perms = perms.reshape(-1, k)
     out_w, out_m, out_v = np.empty_like(wf), np.empty_like(mf), np.empty_like(vf)
     np.put_along_axis(out_w, perms, wf, axis=1)
-    np.put_along_axis(out_v, perms, vf, axis=1)
+    if covariance_type == "tied":
+        out_v[...] = vf
+    else:
+        np.put_along_axis(out_v, perms.reshape(*perms.shape, *[1] * (len(core) - 1)), vf, axis=1)
     np.put_along_axis(out_m, perms[:, :, None], mf, axis=1)
     moved = float(np.mean(np.any(perms != identity, axis=1))) if perms.size else 0.0
     return Relabelled(

@@ -455,3 +455,21 @@ def test_prior_draws_have_the_prior_moments(kind):
     u *= np.sqrt(prior.mean_precision)
     assert_allclose(np.cov(u.T), np.eye(3), atol=0.03)
     assert np.isfinite(prior.log_prob(em.GMMParams(w[0], m[0], c[0], kind)))
+
+
+@pytest.mark.parametrize("kind", STRUCTURED)
+def test_batched_scores_equal_each_draws_own(kind):
+    draws = [_params(kind, k=2, d=3, seed=s) for s in range(6)]
+    X, _ = draws[0].sample(50, seed=0)
+    w = np.array([p.weights for p in draws]).reshape(2, 3, 2)
+    m = np.array([p.means for p in draws]).reshape(2, 3, 2, 3)
+    c = np.array([p.covariances for p in draws])
+    c = c.reshape(2, 3, *c.shape[1:])
+    out = em.pointwise_log_likelihood(X, w, m, c, kind)
+    assert out.shape == (2, 3, 50)
+    want = np.array([p.score_samples(X) for p in draws]).reshape(2, 3, 50)
+    assert_allclose(out, want, rtol=1e-13)
+    resp = em.mean_responsibilities(X, w, m, c, kind)
+    assert_allclose(resp, np.mean([em.e_step(X, p)[0] for p in draws], axis=0), rtol=1e-12)
+    with pytest.raises(em.InputError, match=f"{kind} covariances"):
+        em.pointwise_log_likelihood(X, w, m, c[..., :1], kind)

@@ -19,7 +19,7 @@ def test_random_permutations_come_back_exactly():
     shuffled = relabel_draws(weights[take, perms], means[take, perms], variances[take, perms], ref)
     assert_array_equal(shuffled.weights, weights)
     assert_array_equal(shuffled.means, means)
-    assert_array_equal(shuffled.variances, variances)
+    assert_array_equal(shuffled.covariances, variances)
     identity = np.arange(k)
     expected_share = np.mean([not np.array_equal(p, identity) for p in perms])
     assert shuffled.share_relabelled == expected_share
@@ -45,3 +45,21 @@ def test_enumeration_agrees_with_hungarian():
     fast = _best_by_enumeration(means, ref)
     slow = np.array([best_permutation(m, ref) for m in means])
     assert_array_equal(fast, slow)
+
+
+def test_covariances_of_every_structure_move_with_their_components():
+    rng = np.random.default_rng(1)
+    k, d, s = 3, 2, 60
+    ref = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    means = ref + rng.normal(0, 0.3, (s, k, d))
+    weights = rng.dirichlet(np.ones(k), size=s)
+    a = rng.normal(size=(s, k, d, d))
+    covs = {"diag": rng.uniform(0.5, 2.0, (s, k, d)), "full": a @ np.swapaxes(a, -1, -2),
+            "tied": (a @ np.swapaxes(a, -1, -2))[:, 0]}  # fmt: skip
+    perms = np.array([rng.permutation(k) for _ in range(s)])
+    take = np.arange(s)[:, None]
+    for kind, c in covs.items():
+        shuffled_c = c if kind == "tied" else c[take, perms]
+        out = relabel_draws(weights[take, perms], means[take, perms], shuffled_c, ref, kind)
+        assert_array_equal(out.means, means)
+        assert_array_equal(out.covariances, c)
