@@ -309,7 +309,6 @@ def run_structured(
             raise InputError(f"init: the responsibilities give an unusable start: {why}")
     else:
         w, m, c = start
-    k = w.shape[0]
     log_jac, prior_jac = units(scaling, covariance_type, n, d, k, constants is not None)
     offset = log_jac + prior_jac
 
