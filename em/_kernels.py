@@ -64,12 +64,13 @@ class LogGaussian:
             sd = factors[:, None] * np.ones(d) if covariance_type == "spherical" else factors
             a = 1.0 / (sd * sd)
             self.sd = sd
-            self.const = (-0.5 * d * _LOG_2PI - np.log(sd).sum(axis=1)
-                          - 0.5 * np.einsum("kd,kd->k", means * means, a))  # fmt: skip
+            # ``const`` is the normalising constant (and the offset), as for tied and full;
+            # the product with [z^2, z, 1] also carries ``-mu^2 a / 2`` of the expansion
+            self.const = -0.5 * d * _LOG_2PI - np.log(sd).sum(axis=1)
             if offset is not None:
                 self.const = self.const + offset
-            # one product with [z^2, z, 1] gives the whole log-density
-            self.coef = np.concatenate([-0.5 * a, means * a, self.const[:, None]], axis=1)
+            expanded = self.const - 0.5 * np.einsum("kd,kd->k", means * means, a)
+            self.coef = np.concatenate([-0.5 * a, means * a, expanded[:, None]], axis=1)
             self.far = np.flatnonzero((means * means * a).max(axis=1) > EXACT_DISTANCE_RATIO)
         elif covariance_type == "tied":
             self.W = np.linalg.solve(factors, np.eye(d))  # L^{-1}, by a solve of L W = I
