@@ -220,15 +220,30 @@ class GMMPrior:
 
     @property
     def is_resolved(self) -> bool:
-        """True when every field has a value."""
+        """True when every field has a value.
+
+        ``covariance_scale`` may stay None after :meth:`resolve`: when the data's
+        covariance matrix is singular (a constant or collinear column) it has no default,
+        and only the tied and full structures, which need it, say so.
+        """
         fields = (
             self.mean_location,
             self.variance_shape,
             self.variance_scale,
             self.covariance_dof,
-            self.covariance_scale,
         )
         return all(f is not None for f in fields)
+
+    def _wishart_scale(self) -> np.ndarray:
+        """``covariance_scale``, or a clear error when the data gave it no default."""
+        if self.covariance_scale is None:
+            raise InputError(
+                "covariance_scale: the data's covariance matrix is singular (a constant or "
+                "collinear column), so the inverse-Wishart prior of the tied and full "
+                "structures has no default scale; give covariance_scale, drop the column, or "
+                "use covariance='spherical' or 'diag'"
+            )
+        return self.covariance_scale
 
     def resolve(self, X, n_components: int) -> GMMPrior:
         """Fill the fields left as None from the data.
@@ -246,12 +261,10 @@ class GMMPrior:
         data = prepare(X)
         n, d, scale = data.n_samples, data.n_features, data.scaling.scale
         # R's var(): divisor n - 1 (one row has no variance: prepare refused it above).
-        # Its covariance matrix in standardised units, then back (no cancellation).
+        # The covariance matrix in standardised units, then back (no cancellation).
         covariance = None
         if self.covariance_scale is None:
-            Z = data.standardised
-            centred = Z - Z.mean(axis=0)
-            cov = centred.T @ centred / (n - 1) * scale**2
+            cov = data.covariance * (scale**2 * n / (n - 1))
             covariance = cov if n > d else np.diag(np.diag(cov))
         return self.resolve_at(
             data.scaling.shift, scale**2 * (n / (n - 1)), n_components, covariance
@@ -304,6 +317,8 @@ class GMMPrior:
         if self.covariance_scale is None:
             cov = variance * np.eye(d) if covariance is None else np.asarray(covariance, float)
             psi = cov / n_components ** (2.0 / d)
+            if not np.linalg.eigvalsh(psi)[0] > 0:
+                psi = None  # singular data: no default (see is_resolved)
         else:
             psi = self.covariance_scale
             if psi.shape != (d, d):
@@ -366,7 +381,7 @@ class GMMPrior:
             means = self.mean_location + (sd[..., None] if kind == "spherical" else sd) * noise
             return weights, means, cov
         count = int(np.prod(size, dtype=np.int64)) * (1 if kind == "tied" else k)
-        iw = invwishart(df=self.covariance_dof, scale=self.covariance_scale)
+        iw = invwishart(df=self.covariance_dof, scale=self._wishart_scale())
         mats = np.reshape(iw.rvs(size=count, random_state=rng), (count, d, d))
         cov = mats.reshape((*size, d, d) if kind == "tied" else (*size, k, d, d))
         noise = rng.standard_normal((*size, k, d))
@@ -432,14 +447,15 @@ class GMMPrior:
                 "unset to use the data's mean"
             )
         if covariance_type in ("tied", "full"):
-            top = float(np.max(np.abs(np.diagonal(self.covariance_scale))))
+            psi = self._wishart_scale()
+            top = float(np.max(np.abs(np.diagonal(psi))))
             check_scale(float(np.sqrt(top)), "covariance_scale: the square root of its diagonal")
             return ScaledWishart(
                 self.weight_concentration,
                 m0,
                 self.mean_precision,
                 self.covariance_dof,
-                self.covariance_scale / scale**2,
+                psi / scale**2,
             )
         check_scale(float(np.sqrt(self.variance_scale)), "variance_scale: its square root")
         b = self.variance_scale / scale**2
