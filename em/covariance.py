@@ -205,7 +205,9 @@ class Reference(NamedTuple):
 
 
 def reference(covariance) -> Reference:
-    """:class:`Reference` of the data's covariance matrix (d, d)."""
+    """:class:`Reference` of the data's covariance matrix (d, d) (a Reference passes through)."""
+    if isinstance(covariance, Reference):
+        return covariance
     ref = np.asarray(covariance, dtype=np.float64)
     scale = np.maximum(np.diagonal(ref), np.finfo(np.float64).tiny)
     try:
@@ -227,8 +229,7 @@ def smallest_eigenvalues(
     rotated, shifted or scaled per axis; for spherical the variance over the data's
     mean variance per coordinate.
     """
-    if not isinstance(ref, Reference):
-        ref = reference(ref)
+    ref = reference(ref)
     if covariance_type == "spherical":
         return np.asarray(covariances, dtype=np.float64) / float(ref.variances.mean())
     if covariance_type == "diag":

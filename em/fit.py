@@ -14,6 +14,7 @@ import numpy as np
 from em import defaults
 from em._workspace import Workspace
 from em.covariance import check_covariance_type, check_structure_data
+from em.covariance import reference as covariance_reference
 from em.exceptions import (
     ConvergenceWarning,
     InputError,
@@ -27,7 +28,7 @@ from em.result import EMResult, EMTrace
 from em.starts import KINDS, check_kind
 from em.steps import check_resp
 from em.strategy import Problem, auto, kind_start, new_seed
-from em.structured import StructuredStart, data_covariance, run_structured, to_structure
+from em.structured import StructuredStart, run_structured, to_structure
 from em.structured import offset as structured_offset
 from em.validation import (
     check_n_components,
@@ -211,9 +212,17 @@ def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, sel
     rng = check_rng(seed)
     design = data.design
     Z = design[:, :d]
-    starts_problem = Problem(Workspace(design, k), Z, design[:, d], k, None, tol, max_iter, scaling)
+    reference = covariance_reference(data.covariance)  # one whitener for every restart
+    problem = None
 
-    reference = data_covariance(Z)
+    def kind_of(label, restart_seed):
+        """A spherical start of this kind (its buffers made on first use)."""
+        nonlocal problem
+        if problem is None:
+            problem = Problem(
+                Workspace(design, k), Z, design[:, d], k, None, tol, max_iter, scaling
+            )
+        return kind_start(problem, label, restart_seed)
 
     def run(start, label, restart_seed=None):
         if isinstance(start, ParamsStart):
@@ -228,7 +237,7 @@ def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, sel
         runs = []
         for label in ("hc",) + ("kmeans++",) * (defaults.AUTO_KMEANS if n_init is None else n_init):
             restart_seed = new_seed(rng)
-            runs.append(run(kind_start(starts_problem, label, restart_seed), label, restart_seed))
+            runs.append(run(kind_of(label, restart_seed), label, restart_seed))
         restart_seed = new_seed(rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -239,7 +248,7 @@ def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, sel
         runs = []
         for _ in range(defaults.N_INIT if n_init is None else n_init):
             restart_seed = new_seed(rng)
-            runs.append(run(kind_start(starts_problem, init, restart_seed), init, restart_seed))
+            runs.append(run(kind_of(init, restart_seed), init, restart_seed))
     off = structured_offset(scaling, kind, n, d, k, prior is not None)
     best, raw_best = choose_best(runs, off, select=select), choose_best(runs, off, "best")
     result = EMResult(tuple(runs), best, tol, max_iter, resolved, n, d, raw_best, None)

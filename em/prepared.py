@@ -10,6 +10,7 @@ once and builds the standardised design ``[z, ||z||^2, 1]`` once; ``em.fit``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -50,6 +51,18 @@ class PreparedData:
     def n_features(self) -> int:
         """Number of columns d."""
         return self.values.shape[1]
+
+    @cached_property
+    def covariance(self) -> np.ndarray:
+        """The standardised data's covariance matrix (divisor n), shape (d, d), computed once.
+
+        ``z`` is centred by construction, so this is ``z^T z / n``: no copy of the data.
+        The priors' scale matrix and the judgement of degenerate and spurious components
+        of the diag, tied and full structures share it.
+        """
+        Z = self.standardised
+        cov = Z.T @ Z / Z.shape[0]
+        return 0.5 * (cov + cov.T)
 
     @property
     def standardised(self) -> np.ndarray:

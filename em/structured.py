@@ -41,7 +41,6 @@ from em.scaling import Scaling
 
 __all__ = [
     "StructuredStart",
-    "data_covariance",
     "e_step_scaled",
     "estimate",
     "m_step_scaled",
@@ -250,12 +249,6 @@ def _spurious(resp, weights, covariances, covariance_type, reference):
     )
 
 
-def data_covariance(Z: np.ndarray) -> np.ndarray:
-    """The covariance matrix of standardised data (divisor n), shape (d, d)."""
-    centred = Z - Z.mean(axis=0)
-    return centred.T @ centred / Z.shape[0]
-
-
 def units(scaling: Scaling, covariance_type: str, n: int, d: int, k: int, with_prior: bool):
     """What the log-likelihood and the log prior gain in standardised units: ``(ll, prior)``."""
     log_s = float(np.log(scaling.scale))
@@ -292,12 +285,16 @@ def run_structured(
     label : str
         The kind of start.
     seed : int, optional
-    reference : ndarray of shape (d, d), optional
-        The data's covariance matrix in standardised units (divisor n), against which
-        degeneracy and spurious components are judged; computed when not given.
+    reference : ndarray of shape (d, d) or Reference, optional
+        The data's covariance matrix in standardised units (``PreparedData.covariance``),
+        against which degeneracy and spurious components are judged; computed from
+        ``Z`` when not given.
     """
     n, d = Z.shape
-    reference = covariance_reference(data_covariance(Z) if reference is None else reference)
+    if reference is None:
+        centred = Z - Z.mean(axis=0)
+        reference = centred.T @ centred / n
+    reference = covariance_reference(reference)
     k = start.resp.shape[1] if isinstance(start, RespStart) else start.weights.shape[0]
     blocks = row_blocks(n, k, d)
     design = diag_design(Z) if covariance_type == "diag" else None

@@ -83,6 +83,20 @@ def test_samples_have_the_component_covariances(kind):
         assert_allclose(emp, p.covariance_matrices()[j], rtol=0.06, atol=0.03)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_narrow_component_far_from_the_centre_scores_exactly(kind):
+    # mu^2 / sigma^2 = 1e12: the expanded distances would lose every digit, so the
+    # kernels recompute this component from exact differences
+    narrow = {"spherical": [1e-10, 1.0], "diag": [[1e-10, 1e-10], [1.0, 1.0]],
+              "tied": np.eye(2) * 1e-10, "full": [np.eye(2) * 1e-10, np.eye(2)]}[kind]  # fmt: skip
+    p = em.GMMParams([0.5, 0.5], [[10.0, 10.0], [0.0, 0.0]], narrow, kind)
+    X = np.array([[10.0, 10.0], [10.0 + 1e-5, 10.0], [1e-5, -2e-5]])
+    mats = p.covariance_matrices()
+    want = np.log(sum(0.5 * multivariate_normal(m, s).pdf(X)
+                      for m, s in zip(p.means, mats, strict=True)))  # fmt: skip
+    assert_allclose(p.score_samples(X), want, rtol=1e-10)
+
+
 def test_a_far_row_gets_minus_infinity_and_the_nearest_component():
     p = em.GMMParams([0.5, 0.5], [[0.0, 0.0], [10.0, 0.0]],
                      [[[1.0, 0.0], [0.0, 1.0]], [[4.0, 0.0], [0.0, 4.0]]], "full")  # fmt: skip
@@ -473,3 +487,12 @@ def test_batched_scores_equal_each_draws_own(kind):
     assert_allclose(resp, np.mean([em.e_step(X, p)[0] for p in draws], axis=0), rtol=1e-12)
     with pytest.raises(em.InputError, match=f"{kind} covariances"):
         em.pointwise_log_likelihood(X, w, m, c[..., :1], kind)
+
+
+def test_a_constant_column_leaves_the_spherical_prior_intact():
+    X = np.column_stack([np.full(30, 2.0), np.random.default_rng(0).normal(size=30)])
+    prior = em.GMMPrior().resolve(X, 2)
+    assert prior.is_resolved and prior.covariance_scale is None
+    _fit(X, 2, prior=em.GMMPrior(), seed=0)  # the spherical MAP needs no scale matrix
+    with pytest.raises(em.InputError, match="covariance_scale: the data's covariance matrix"):
+        em.fit(X, 2, covariance="full", prior=em.GMMPrior(), seed=0)
