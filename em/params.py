@@ -170,6 +170,51 @@ class GMMParams:
         full = to_full(self.covariances, self.covariance_type, self.n_features)
         return np.broadcast_to(full, (self.n_components, self.n_features, self.n_features))
 
+    def as_structure(self, covariance_type: str) -> GMMParams:
+        """The same mixture written in another structure's parameters, when it is one of its.
+
+        A spherical mixture is also a diag and a full one; a diag or tied one is a
+        full one; a full one whose matrices are all equal is tied, and so on.
+
+        Parameters
+        ----------
+        covariance_type : {"spherical", "diag", "tied", "full"}
+
+        Returns
+        -------
+        GMMParams
+
+        Raises
+        ------
+        InputError
+            When the mixture is not a model of that structure (e.g. correlated
+            components as diag), naming what differs.
+        """
+        kind = check_covariance_type(covariance_type)
+        if kind == self.covariance_type:
+            return self
+        full = self.covariance_matrices()
+        k, d = self.n_components, self.n_features
+        diagonal = np.diagonal(full, axis1=1, axis2=2)
+        if kind == "full":
+            cov = np.array(full)
+        elif kind == "tied":
+            same = all(np.array_equal(full[0], full[j]) for j in range(k))
+            cov, why = full[0], "its components' covariance matrices differ"
+        else:
+            same = np.array_equal(full, diagonal[:, :, None] * np.eye(d))
+            why = "its components are correlated"
+            if kind == "spherical" and same:
+                same = bool(np.all(diagonal == diagonal[:, :1]))
+                why = "its components' variances differ between axes"
+            cov = diagonal if kind == "diag" else diagonal[:, 0]
+        if kind != "full" and not same:
+            raise InputError(
+                f"covariance_type: this {self.covariance_type} mixture is not a {kind} one "
+                f"({why}); fit the {self.covariance_type} structure or give {kind} parameters"
+            )
+        return GMMParams(self.weights, self.means, cov, kind)
+
     def log_likelihood(self, X) -> float:
         """Total log-likelihood ``sum_i log p(x_i)``.
 

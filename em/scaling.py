@@ -147,16 +147,27 @@ class Scaling:
         Za[:, d + 1] = 1.0
         return Za
 
-    def to_scaled(self, weights, means, variances):
-        """Map parameters in data units to scaled units."""
+    def to_scaled(self, weights, means, covariances, covariance_type: str = "spherical"):
+        """Map parameters in data units to scaled units.
+
+        ``covariances`` in any structure's shape (scikit-learn's): variances are
+        divided by ``scale**2`` through their square roots (spherical, diag),
+        covariance matrices (tied, full; entries of either sign) directly.
+        """
         m = (np.asarray(means) - self.shift) / self.scale
-        v = (np.sqrt(variances) / self.scale) ** 2
+        if covariance_type in ("tied", "full"):
+            v = np.asarray(covariances, dtype=np.float64) / self.scale / self.scale
+        else:
+            v = (np.sqrt(covariances) / self.scale) ** 2
         return np.array(weights, dtype=np.float64), m, v
 
-    def from_scaled(self, weights, means, variances):
-        """Map parameters in scaled units back to data units."""
+    def from_scaled(self, weights, means, covariances, covariance_type: str = "spherical"):
+        """Map parameters in scaled units back to data units (see :meth:`to_scaled`)."""
         m = np.asarray(means) * self.scale + self.shift
-        v = (np.sqrt(variances) * self.scale) ** 2
+        if covariance_type in ("tied", "full"):
+            v = np.asarray(covariances, dtype=np.float64) * self.scale * self.scale
+        else:
+            v = (np.sqrt(covariances) * self.scale) ** 2
         return np.array(weights, dtype=np.float64), m, v
 
     def log_jacobian(self, n_samples: int, n_features: int) -> float:

@@ -20,6 +20,7 @@ import xarray as xr
 
 import em
 from em import EMResult, GMMParams, GMMPrior
+from em.covariance import covariance_shape
 from em.scaling import Scaling
 from em.validation import check_data
 from gmm_pp.config import SamplerConfig
@@ -30,9 +31,25 @@ from gmm_pp.inference import MAPResult
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table, posterior_summary
 
-__all__ = ["Comparison"]
+__all__ = ["Comparison", "covariance_variable"]
 
 _FORMAT_VERSION = 1
+
+
+def covariance_variable(covariance_type: str) -> tuple[str, tuple[str, ...]]:
+    """The posterior's covariance variable and its dims (after chain and draw).
+
+    ``("variances", ("component",))`` for spherical; ``("covariances", dims)``
+    with dims (component, feature), (feature, feature_col) or (component,
+    feature, feature_col) for diag, tied and full.
+    """
+    dims = {
+        "spherical": ("component",),
+        "diag": ("component", "feature"),
+        "tied": ("feature", "feature_col"),
+        "full": ("component", "feature", "feature_col"),
+    }[covariance_type]
+    return ("variances" if covariance_type == "spherical" else "covariances"), dims
 
 
 def _versions() -> dict[str, str]:
@@ -103,10 +120,20 @@ class Comparison:
         """Number of components K."""
         return self.mle.params.n_components
 
+    @property
+    def covariance_type(self) -> str:
+        """The covariance structure of every fit: spherical, diag, tied or full."""
+        return self.mle.params.covariance_type
+
     def draws(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Posterior draws (chain, draw, ...) of weights, means and variances."""
+        """Posterior draws (chain, draw, ...) of weights, means and covariances.
+
+        The covariances in scikit-learn's shapes after (chain, draw): the variances
+        (K,) for spherical, (K, d) diag, (d, d) tied, (K, d, d) full.
+        """
         post = self.posterior["posterior"]
-        return post["weights"].values, post["means"].values, post["variances"].values
+        name, _ = covariance_variable(self.covariance_type)
+        return post["weights"].values, post["means"].values, post[name].values
 
     def draw_log_likelihood(self) -> np.ndarray:
         """Total log-likelihood of every draw, shape (chain, draw)."""
@@ -199,7 +226,7 @@ class Comparison:
             )
         estimates = {"em": self.mle, "map_em": self.map_em, "map_pymc": self.pymc_map}
         if fit == "posterior":
-            return em.mean_responsibilities(X, *self.draws())
+            return em.mean_responsibilities(X, *self.draws(), self.covariance_type)
         if fit not in estimates:
             raise InputError(
                 f"fit: expected 'posterior', 'em', 'map_em' or 'map_pymc', got {fit!r}"
@@ -236,23 +263,23 @@ class Comparison:
     def _table(self):
         import pandas as pd
 
-        names = self.feature_names
+        names, kind = self.feature_names, self.covariance_type
         summary = posterior_summary(
-            *self.draws(), self.scaling, intervals=(0.94,), feature_names=names
-        )
+            *self.draws(), self.scaling, intervals=(0.94,), feature_names=names,
+            covariance_type=kind,
+        )  # fmt: skip
         fits = {
-            name: flat_params(p.weights, p.means, p.variances, names)
+            name: flat_params(p.weights, p.means, p.covariances, names, kind)
             for name, p in (
                 ("em", self.mle.params),
                 ("map_em", self.map_em.params),
                 ("map_pymc", self.pymc_map.params),
             )
         }
-        truth = (
-            None
-            if self.truth is None
-            else flat_params(self.truth.weights, self.truth.means, self.truth.variances, names)
-        )
+        truth = None
+        if self.truth is not None:
+            t = self.truth
+            truth = flat_params(t.weights, t.means, t.covariances, names, kind)
         rows = []
         for name, stats in summary.items():
             rows.append(
@@ -421,14 +448,23 @@ def _check_consistent(comparison: Comparison) -> None:
                 f"{name} describes {result.n_samples} x {result.n_features} data and "
                 f"{result.params.n_components} components, data.npy is {n} x {d} with K = {k}"
             )
-    for name in ("weights", "means", "variances"):
+    kind = comparison.covariance_type
+    for result in (comparison.map_em, comparison.pymc_map):
+        if result.params.covariance_type != kind:
+            raise InputError(
+                f"the fits' covariance structures differ: {kind} and "
+                f"{result.params.covariance_type}"
+            )
+    for name in ("weights", "means", covariance_variable(kind)[0]):
         if name not in comparison.posterior["posterior"]:
             raise InputError(f"posterior.nc has no posterior variable {name!r}")
     w, m, v = comparison.draws()
-    if w.shape[2:] != (k,) or m.shape[2:] != (k, d) or v.shape[2:] != (k,):
+    core = covariance_shape(kind, k, d)
+    if w.shape[2:] != (k,) or m.shape[2:] != (k, d) or v.shape[2:] != core:
         raise InputError(
             f"posterior.nc holds draws of shapes {w.shape}, {m.shape}, {v.shape}, "
-            f"not (chain, draw, {k}) and (chain, draw, {k}, {d})"
+            f"not (chain, draw, {k}), (chain, draw, {k}, {d}) and (chain, draw, "
+            f"{', '.join(map(str, core))})"
         )
     if not (np.isfinite(w).all() and np.isfinite(m).all() and np.isfinite(v).all()):
         raise InputError("posterior.nc holds non-finite draws")

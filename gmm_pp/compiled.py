@@ -335,8 +335,14 @@ def logp_and_grad(compiled, x: np.ndarray) -> tuple[float, np.ndarray, int]:
     return value.value, grad, int(status)
 
 
-#: The transforms the closed forms of gmm_pp.model assume, by free variable.
-_TRANSFORMS = {"weights": "SimplexTransform", "variances": "LogTransform", "means": None}
+#: The transforms the closed forms of gmm_pp.model assume, by free variable
+#: (``covariances``: diag's variances, or tied and full covariance matrices).
+_TRANSFORMS = {
+    "weights": {"SimplexTransform"},
+    "variances": {"LogTransform"},
+    "covariances": {"LogTransform", "CholeskyCovTransform"},
+    "means": {None},
+}
 
 
 def free_variables(model) -> dict[str, str]:
@@ -345,12 +351,14 @@ def free_variables(model) -> dict[str, str]:
     Parameters
     ----------
     model : pymc.Model
-        The mixture of :func:`gmm_pp.model.build_model`.
+        The mixture of :func:`gmm_pp.model.build_model` or
+        :func:`gmm_pp.covariance_model.build_covariance_model`.
 
     Returns
     -------
     dict
-        ``{"weights": ..., "variances": ..., "means": ...}`` -> value variable name.
+        ``{"weights": ..., "variances" or "covariances": ..., "means": ...}`` -> value
+        variable name.
 
     Raises
     ------
@@ -362,10 +370,11 @@ def free_variables(model) -> dict[str, str]:
     for rv in model.free_RVs:
         transform = model.rvs_to_transforms.get(rv)
         kind = None if transform is None else type(transform).__name__
-        if rv.name not in _TRANSFORMS or kind != _TRANSFORMS[rv.name]:
+        if rv.name not in _TRANSFORMS or kind not in _TRANSFORMS[rv.name]:
             raise RuntimeError(
                 f"PyMC transforms {rv.name!r} with {kind}, where gmm-pp assumes "
-                f"{_TRANSFORMS.get(rv.name)}; this PyMC ({SUPPORTED['pymc']}.x is supported) "
+                f"{' or '.join(map(str, sorted(_TRANSFORMS.get(rv.name, {None}), key=str)))}; "
+                f"this PyMC ({SUPPORTED['pymc']}.x is supported) "
                 "needs gmm_pp.model updated"
             )
         out[rv.name] = model.rvs_to_values[rv].name

@@ -15,9 +15,8 @@ without the transforms' Jacobians) is the mode in (weights, means, covariances):
 MAP-EM's.  The likelihood sums the labels out: ``logsumexp_k log w_k + log N(z;
 mu_k, Sigma_k)`` through the Cholesky factors.
 
-This module builds and checks the models; :func:`gmm_pp.compare` still fits the
-spherical mixture only (the posterior's pipeline for the other structures is the
-next step of issue 15).
+:class:`gmm_pp.model.MixtureModel` compiles these models for the MAP and the
+sampler, as it does the spherical one.
 """
 
 from __future__ import annotations

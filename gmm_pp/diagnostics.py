@@ -84,31 +84,52 @@ class Diagnostics:
         return cls(**data)
 
 
-def flat_index(n_components: int, n_features: int) -> list[tuple[str, int, int]]:
-    """``(kind, component, coordinate)`` of every scalar parameter.
+def flat_index(
+    n_components: int, n_features: int, covariance_type: str = "spherical"
+) -> list[tuple[str, int, tuple[int, ...]]]:
+    """``(kind, component, coordinates)`` of every scalar parameter.
 
     In :func:`flat_params`'s order: weights, then means (component by
-    component), then variances; the coordinate is 0 for a weight or a variance.
+    component), then the covariances' free entries: ``("variance", j, ())``
+    (spherical), ``("variance", j, (c,))`` (diag), ``("cov", -1, (a, b))`` (tied)
+    or ``("cov", j, (a, b))`` (full), with ``a >= b`` (the lower triangle, the
+    variances on its diagonal).  A mean is ``("mean", j, (c,))``, a weight
+    ``("weight", j, ())``.
     """
     k, d = n_components, n_features
+    lower = [(a, b) for a in range(d) for b in range(a + 1)]
+    covariances = {
+        "spherical": [("variance", j, ()) for j in range(k)],
+        "diag": [("variance", j, (c,)) for j in range(k) for c in range(d)],
+        "tied": [("cov", -1, ab) for ab in lower],
+        "full": [("cov", j, ab) for j in range(k) for ab in lower],
+    }[covariance_type]
     return (
-        [("weight", j, 0) for j in range(k)]
-        + [("mean", j, c) for j in range(k) for c in range(d)]
-        + [("variance", j, 0) for j in range(k)]
+        [("weight", j, ()) for j in range(k)]
+        + [("mean", j, (c,)) for j in range(k) for c in range(d)]
+        + covariances
     )
 
 
-def flat_params(weights, means, variances, feature_names=None) -> dict[str, np.ndarray]:
-    """Every scalar parameter by its name: ``weight[j]``, ``mean[j,c]``, ``variance[j]``.
+def flat_params(
+    weights, means, covariances, feature_names=None, covariance_type: str = "spherical"
+) -> dict[str, np.ndarray]:
+    """Every scalar parameter by its name.
+
+    ``weight[j]``, ``mean[j,c]``, then ``variance[j]`` (spherical),
+    ``variance[j,c]`` (diag), ``cov[a,b]`` (tied) or ``cov[j,a,b]`` (full) for the
+    lower triangle ``a >= b``.
 
     Parameters
     ----------
     weights : ndarray of shape (..., K)
     means : ndarray of shape (..., K, d)
-    variances : ndarray of shape (..., K)
-        Draws (leading axes chain, draw) or one estimate (no leading axes).
+    covariances : ndarray
+        Of shape (..., K) (spherical: the variances), (..., K, d), (..., d, d) or
+        (..., K, d, d): draws (leading axes chain, draw) or one estimate.
     feature_names : sequence of str, optional
         The data's column names: a mean is then ``mean[j,eruptions]``.
+    covariance_type : {"spherical", "diag", "tied", "full"}
 
     Returns
     -------
@@ -116,15 +137,19 @@ def flat_params(weights, means, variances, feature_names=None) -> dict[str, np.n
         Name -> ndarray of shape (...), in :func:`flat_index`'s order.
     """
     means = np.asarray(means)
+    covariances = np.asarray(covariances)
     k, d = means.shape[-2:]
     labels = list(range(d)) if feature_names is None else list(feature_names)
-    source = {"weight": weights, "mean": means, "variance": variances}
     out = {}
-    for kind, j, c in flat_index(k, d):
-        if kind == "mean":
-            out[f"mean[{j},{labels[c]}]"] = means[..., j, c]
+    for kind, j, where in flat_index(k, d, covariance_type):
+        if kind == "weight":
+            out[f"weight[{j}]"] = np.asarray(weights)[..., j]
+        elif kind == "mean":
+            out[f"mean[{j},{labels[where[0]]}]"] = means[..., j, where[0]]
         else:
-            out[f"{kind}[{j}]"] = np.asarray(source[kind])[..., j]
+            index = ((j,) if j >= 0 else ()) + where
+            name = ",".join([*([str(j)] if j >= 0 else []), *(str(labels[c]) for c in where)])
+            out[f"{kind}[{name}]"] = covariances[(..., *index)]
     return out
 
 
@@ -154,26 +179,32 @@ def _ess(x: np.ndarray, method: str) -> np.ndarray:
 
 
 def diagnose(
-    raw, relabelled, divergences: int, share_relabelled: float, feature_names=None
+    raw,
+    relabelled,
+    divergences: int,
+    share_relabelled: float,
+    feature_names=None,
+    covariance_type: str = "spherical",
 ) -> Diagnostics:
     """Diagnostics of a sample.
 
     Parameters
     ----------
-    raw, relabelled : tuple of arrays (weights, means, variances)
-        Shapes (chain, draw, K), (chain, draw, K, d), (chain, draw, K): the draws
-        as sampled and after relabelling.
+    raw, relabelled : tuple of arrays (weights, means, covariances)
+        Shapes (chain, draw, K), (chain, draw, K, d) and (chain, draw, ...) of the
+        structure's covariances: the draws as sampled and after relabelling.
     divergences : int
     share_relabelled : float
     feature_names : sequence of str, optional
         Names the means' coordinates in ``per_parameter``.
+    covariance_type : {"spherical", "diag", "tied", "full"}
 
     Returns
     -------
     Diagnostics
         Warns with SamplingWarning when a threshold is crossed.
     """
-    after = flat_params(*relabelled, feature_names)
+    after = flat_params(*relabelled, feature_names, covariance_type)
     chains, draws = relabelled[0].shape[:2]
     stacked = _stack(after)
     rhat, bulk, tail = _rhat(stacked), _ess(stacked, "bulk"), _ess(stacked, "tail")
@@ -181,7 +212,7 @@ def diagnose(
         name: {"rhat": float(rhat[i]), "ess_bulk": float(bulk[i]), "ess_tail": float(tail[i])}
         for i, name in enumerate(after)
     }
-    rhat_before = float(np.nanmax(_rhat(_stack(flat_params(*raw)))))
+    rhat_before = float(np.nanmax(_rhat(_stack(flat_params(*raw, None, covariance_type)))))
     rhat_max = float(np.nanmax([p["rhat"] for p in per.values()]))
     ess_bulk = float(np.nanmin([p["ess_bulk"] for p in per.values()]))
     ess_tail = float(np.nanmin([p["ess_tail"] for p in per.values()]))

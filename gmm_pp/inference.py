@@ -24,7 +24,7 @@ import em
 from em import GMMParams, GMMPrior
 from em.scaling import Scaling
 from gmm_pp.config import SamplerConfig
-from gmm_pp.errors import SamplingError
+from gmm_pp.errors import InputError, SamplingError
 from gmm_pp.model import MixtureModel
 
 __all__ = [
@@ -254,8 +254,12 @@ def _map_problem(mm: MixtureModel, X, prior: GMMPrior, reference: GMMParams | No
 
 def _flat_point(mm: MixtureModel, scaling: Scaling, params: GMMParams) -> np.ndarray:
     """``params`` (data units) as the loss's unconstrained flat vector."""
-    w, m, v = scaling.to_scaled(params.weights, params.means, params.variances)
-    return mm.flat(mm.unconstrained((w, m, v)))
+    if params.covariance_type != mm.covariance_type:
+        raise InputError(
+            f"params: expected {mm.covariance_type} covariances like the model, got "
+            f"{params.covariance_type}"
+        )
+    return mm.flat(mm.unconstrained(mm.scaled(params, scaling)))
 
 
 def find_map(
@@ -375,8 +379,7 @@ def sample_posterior(
 
     values, scaling = mm.prepare(X, prior)
     compiled = mm.nutpie_model()
-    w, m, v = scaling.to_scaled(start.weights, start.means, start.variances)
-    flat = _nudged(mm.log_density(values), mm.flat(mm.unconstrained((w, m, v))))
+    flat = _nudged(mm.log_density(values), _flat_point(mm, scaling, start))
 
     def initial_point(_seed) -> np.ndarray:
         return flat.copy()

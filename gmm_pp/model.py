@@ -1,4 +1,4 @@
-"""The spherical mixture as a PyMC model, compiled once per shape and reused.
+"""The mixture as a PyMC model, compiled once per shape and structure and reused.
 
 The model is written on the standardised data ``z = (x - c) / s`` that ``em``
 also works on (column means ``c``, one scale ``s``).  The conjugate prior of
@@ -28,8 +28,16 @@ from em import GMMParams, GMMPrior
 from em.density import LOG_2PI
 from em.scaling import Scaling
 from gmm_pp.compiled import CachedPyMCModel, compile_model, free_variables, logp_and_grad
+from gmm_pp.covariance_model import build_covariance_model
+from gmm_pp.covariance_model import data_values as structured_values
 
-__all__ = ["MixtureModel", "get_model", "log_jacobian"]
+__all__ = [
+    "MixtureModel",
+    "cholesky_vector",
+    "covariance_from_vector",
+    "get_model",
+    "log_jacobian",
+]
 
 
 def _mixture_logp(value, weights, means, variances):
@@ -99,20 +107,71 @@ def data_values(Z: np.ndarray, prior_constants) -> dict[str, np.ndarray]:
     }
 
 
-def log_jacobian(x: np.ndarray, weights: slice, variances: slice) -> tuple[float, np.ndarray]:
+def cholesky_vector(covariances: np.ndarray) -> np.ndarray:
+    """Covariance matrices -> the free vectors of PyMC's ``CholeskyCovTransform``.
+
+    The lower triangle of the Cholesky factor in row-major order, its diagonal
+    logged.
+
+    Parameters
+    ----------
+    covariances : ndarray of shape (..., d, d)
+
+    Returns
+    -------
+    ndarray of shape (..., d (d + 1) / 2)
+    """
+    d = covariances.shape[-1]
+    rows, cols = np.tril_indices(d)
+    flat = np.linalg.cholesky(covariances)[..., rows, cols]
+    diag = _diagonal_positions(d)
+    flat[..., diag] = np.log(flat[..., diag])
+    return flat
+
+
+def covariance_from_vector(vector: np.ndarray, n_features: int) -> np.ndarray:
+    """Inverse of :func:`cholesky_vector`: shape (..., d (d + 1) / 2) -> (..., d, d)."""
+    d = n_features
+    rows, cols = np.tril_indices(d)
+    values = np.array(vector, dtype=np.float64)
+    diag = _diagonal_positions(d)
+    values[..., diag] = np.exp(values[..., diag])
+    L = np.zeros((*values.shape[:-1], d, d))
+    L[..., rows, cols] = values
+    return L @ np.swapaxes(L, -1, -2)
+
+
+def _diagonal_positions(d: int) -> np.ndarray:
+    """Where ``log L_jj`` sits in a row-major lower triangle: 0, 2, 5, ..."""
+    return np.cumsum(np.arange(1, d + 1)) - 1
+
+
+def log_jacobian(
+    x: np.ndarray,
+    weights: slice,
+    covariances: slice,
+    transform: str = "log",
+    n_features: int = 1,
+) -> tuple[float, np.ndarray]:
     """The log-Jacobian of PyMC's transforms at ``x`` and its gradient, in closed form.
 
-    ``variances = exp(u)`` contributes ``sum(u)``; the weights' simplex transform
-    (``y`` of length K - 1, softmax of ``[y, -sum(y)]``) contributes
-    ``log K + K s - K logsumexp([y + s, 0])`` with ``s = sum(y)``, as PyMC's
-    ``SimplexTransform.log_jac_det``.  The means are untransformed.
+    The weights' simplex transform (``y`` of length K - 1, softmax of ``[y,
+    -sum(y)]``) contributes ``log K + K s - K logsumexp([y + s, 0])`` with ``s =
+    sum(y)``, as PyMC's ``SimplexTransform.log_jac_det``.  Variances ``exp(u)``
+    (``transform="log"``) contribute ``sum(u)``; a covariance matrix from the
+    free vector ``y`` of ``CholeskyCovTransform`` (``transform="cholesky"``)
+    contributes ``d log 2 + sum_j (d - j + 1) y_jj`` (j = 0..d-1), as its
+    ``log_jac_det``.  The means are untransformed.
 
     Parameters
     ----------
     x : ndarray of shape (n_dim,)
         A point in nutpie's flat layout.
-    weights, variances : slice
-        Where the weights' and the variances' unconstrained values sit in ``x``.
+    weights, covariances : slice
+        Where the weights' and the covariances' (variances') unconstrained values sit in ``x``.
+    transform : {"log", "cholesky"}
+    n_features : int
+        d, for ``"cholesky"``.
 
     Returns
     -------
@@ -120,9 +179,17 @@ def log_jacobian(x: np.ndarray, weights: slice, variances: slice) -> tuple[float
     gradient : ndarray of shape (n_dim,)
     """
     grad = np.zeros_like(x, dtype=np.float64)
-    u = x[variances]
-    value = float(np.sum(u))
-    grad[variances] = 1.0
+    u = x[covariances]
+    if transform == "log":
+        value = float(np.sum(u))
+        grad[covariances] = 1.0
+    else:
+        d = n_features
+        free = u.reshape(-1, d * (d + 1) // 2)
+        coef = np.zeros(free.shape[1])
+        coef[_diagonal_positions(d)] = np.arange(d + 1, 1, -1)
+        value = free.shape[0] * d * np.log(2.0) + float(np.sum(free @ coef))
+        grad[covariances] = np.tile(coef, free.shape[0])
     y = x[weights]
     k = y.size + 1
     s = float(np.sum(y))
@@ -137,21 +204,39 @@ def log_jacobian(x: np.ndarray, weights: slice, variances: slice) -> tuple[float
 
 @dataclass
 class MixtureModel:
-    """One PyMC model of a given shape, with its compiled functions cached.
+    """One PyMC model of a given shape and structure, with its compiled functions cached.
 
     Use :func:`get_model` to share one instance per shape within a process.
+    The spherical model is :func:`build_model`'s; diag, tied and full are
+    :func:`gmm_pp.covariance_model.build_covariance_model`'s.  Points are
+    ``(weights, means, covariances)`` in scaled units, the covariances in
+    scikit-learn's shapes (the variances (K,) for spherical).
     """
 
     n_samples: int
     n_features: int
     n_components: int
+    covariance_type: str = "spherical"
     model: pm.Model = field(init=False, repr=False)
     _cache: dict = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.model = build_model(self.n_samples, self.n_features, self.n_components)
-        #: "weights", "variances", "means" -> PyMC's unconstrained value variable.
+        n, d, k = self.n_samples, self.n_features, self.n_components
+        if self.covariance_type == "spherical":
+            self.model = build_model(n, d, k)
+        else:
+            self.model = build_covariance_model(n, d, k, self.covariance_type)
+        #: "weights", "variances" or "covariances", "means" -> PyMC's value variable.
         self.value_names = free_variables(self.model)
+
+    @property
+    def covariance_name(self) -> str:
+        """The model's covariance variable: ``variances`` (spherical) or ``covariances``."""
+        return "variances" if self.covariance_type == "spherical" else "covariances"
+
+    @property
+    def _cholesky(self) -> bool:
+        return self.covariance_type in ("tied", "full")
 
     def prepare(self, data, prior: GMMPrior) -> tuple[dict, Scaling]:
         """The ``pm.Data`` values: the standardised data and the prior's scaled constants.
@@ -171,6 +256,9 @@ class MixtureModel:
         """
         data = em.prepare(data)
         scaling = data.scaling
+        if self.covariance_type != "spherical":
+            values = structured_values(data, prior, self.covariance_type, self.n_components)
+            return values, scaling
         alpha, m0, kappa0, a, b = prior.scaled(scaling.shift, scaling.scale)
         constants = (np.full(self.n_components, alpha), m0, kappa0, a, b)
         return data_values(data.standardised, constants), scaling
@@ -180,13 +268,19 @@ class MixtureModel:
         with self.model:
             pm.set_data(values)
 
+    def scaled(self, params: GMMParams, scaling: Scaling) -> tuple:
+        """``(weights, means, covariances)`` of ``params`` in scaled units."""
+        return scaling.to_scaled(
+            params.weights, params.means, params.covariances, self.covariance_type
+        )
+
     def point(self, params_scaled: tuple) -> dict[str, np.ndarray]:
-        """A model point (natural parameters, scaled units) from (w, m, v)."""
+        """A model point (natural parameters, scaled units) from (w, m, covariances)."""
         w, m, v = params_scaled
-        return {"weights": np.asarray(w), "means": np.asarray(m), "variances": np.asarray(v)}
+        return {"weights": np.asarray(w), "means": np.asarray(m), self.covariance_name: v}
 
     def unconstrained(self, params_scaled: tuple) -> dict[str, np.ndarray]:
-        """The point in PyMC's unconstrained space (simplex and log transforms).
+        """The point in PyMC's unconstrained space (simplex, log or Cholesky transforms).
 
         Keyed by PyMC's value-variable names (:attr:`value_names`).
         """
@@ -195,7 +289,7 @@ class MixtureModel:
         names = self.value_names
         return {
             names["weights"]: log_w[:-1] - log_w.mean(),
-            names["variances"]: np.log(v),
+            names[self.covariance_name]: cholesky_vector(v) if self._cholesky else np.log(v),
             names["means"]: m,
         }
 
@@ -207,7 +301,7 @@ class MixtureModel:
         """
         if "nutpie" not in self._cache:
             self._cache["nutpie"] = compile_model(
-                self.model, var_names=["weights", "means", "variances"]
+                self.model, var_names=["weights", "means", self.covariance_name]
             )
         return self._cache["nutpie"]
 
@@ -257,14 +351,15 @@ class MixtureModel:
         """
         logp = self.log_density(values)
         layout = self.layout()
-        weights, variances = (
-            layout[self.value_names["weights"]],
-            layout[self.value_names["variances"]],
-        )
+        weights = layout[self.value_names["weights"]]
+        covariances = layout[self.value_names[self.covariance_name]]
+        transform = "cholesky" if self._cholesky else "log"
 
         def loss(x: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = logp(x)
-            jac, jac_grad = log_jacobian(np.asarray(x, dtype=np.float64), weights, variances)
+            jac, jac_grad = log_jacobian(
+                np.asarray(x, dtype=np.float64), weights, covariances, transform, self.n_features
+            )
             return -(value - jac), -(grad - jac_grad)
 
         return loss
@@ -283,11 +378,22 @@ class MixtureModel:
             flat[sl] = np.ravel(point[name])
         return flat
 
+    def _free_shape(self) -> tuple[int, ...]:
+        k, d = self.n_components, self.n_features
+        tri = d * (d + 1) // 2
+        return {"spherical": (k,), "diag": (k, d), "tied": (tri,), "full": (k, tri)}[
+            self.covariance_type
+        ]
+
     def unflat(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Inverse of :meth:`flat`."""
         k, d = self.n_components, self.n_features
         names = self.value_names
-        shapes = {names["weights"]: (k - 1,), names["variances"]: (k,), names["means"]: (k, d)}
+        shapes = {
+            names["weights"]: (k - 1,),
+            names[self.covariance_name]: self._free_shape(),
+            names["means"]: (k, d),
+        }
         return {name: np.asarray(x[sl]).reshape(shapes[name]) for name, sl in self.layout().items()}
 
     def constrained(self, point: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -296,15 +402,24 @@ class MixtureModel:
         y = point[names["weights"]]
         z = np.append(y, -np.sum(y))
         w = np.exp(z - z.max())
+        free = point[names[self.covariance_name]]
+        if self._cholesky:
+            covariances = covariance_from_vector(free, self.n_features)
+        else:
+            covariances = np.exp(free)
         return {
             "weights": w / w.sum(),
-            "variances": np.exp(point[names["variances"]]),
+            self.covariance_name: covariances,
             "means": np.asarray(point[names["means"]]),
         }
 
     def params_from_scaled(self, point: dict, scaling: Scaling) -> GMMParams:
         """Natural parameters in scaled units -> GMMParams in the data's units."""
-        return GMMParams(*scaling.from_scaled(point["weights"], point["means"], point["variances"]))
+        kind = self.covariance_type
+        w, m, c = scaling.from_scaled(
+            point["weights"], point["means"], point[self.covariance_name], kind
+        )
+        return GMMParams(w, m, c, kind)
 
 
 #: Models (each with its compiled functions) kept per process, the least recently used
@@ -313,9 +428,11 @@ MODEL_CACHE_SIZE = 8
 
 
 @functools.lru_cache(maxsize=MODEL_CACHE_SIZE)
-def get_model(n_samples: int, n_features: int, n_components: int) -> MixtureModel:
-    """The process-wide model for this shape, built on first use.
+def get_model(
+    n_samples: int, n_features: int, n_components: int, covariance_type: str = "spherical"
+) -> MixtureModel:
+    """The process-wide model for this shape and structure, built on first use.
 
-    An LRU cache of :data:`MODEL_CACHE_SIZE` shapes.
+    An LRU cache of :data:`MODEL_CACHE_SIZE` models.
     """
-    return MixtureModel(n_samples, n_features, n_components)
+    return MixtureModel(n_samples, n_features, n_components, covariance_type)

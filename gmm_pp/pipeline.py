@@ -17,9 +17,10 @@ import xarray as xr
 
 import em
 from em import GMMParams, GMMPrior
+from em.covariance import check_covariance_type
 from em.scaling import Scaling
 from em.validation import check_n_components
-from gmm_pp.comparison import Comparison
+from gmm_pp.comparison import Comparison, covariance_variable
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data
 from gmm_pp.diagnostics import diagnose
@@ -43,6 +44,7 @@ def posterior_tree(
     *,
     feature_names=None,
     prior_draws: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    covariance_type: str = "spherical",
 ) -> xr.DataTree:
     """The posterior as an ArviZ DataTree, in the data's units.
 
@@ -56,14 +58,18 @@ def posterior_tree(
     feature_names : sequence of str, optional
         The ``feature`` coordinate (default 0, 1, ...).
     prior_draws : tuple of ndarray, optional
-        Weights (chain, draw, K), means (chain, draw, K, d) and variances (chain,
-        draw, K) drawn from the prior.
+        Weights (chain, draw, K), means (chain, draw, K, d) and covariances drawn
+        from the prior.
+    covariance_type : {"spherical", "diag", "tied", "full"}
 
     Returns
     -------
     xarray.DataTree
-        Groups ``posterior`` (the model's parameters only: weights, means,
-        variances), ``prior`` (the same, drawn from the prior, when given),
+        Groups ``posterior`` (the model's parameters only: ``weights``, ``means``
+        and ``variances`` (component) for spherical or ``covariances``, dims
+        (component, feature) for diag, (feature, feature_col) for tied and
+        (component, feature, feature_col) for full), ``prior`` (the same, drawn
+        from the prior, when given),
         ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point),
         ``observed_data`` and ``relabelling`` (each draw's permutation to EM's
         labels: bookkeeping, kept out of ``posterior`` so ArviZ's default calls
@@ -76,6 +82,7 @@ def posterior_tree(
         "feature": np.arange(d) if feature_names is None else np.array(list(feature_names)),
         "point": np.arange(X.shape[0]),
     }
+    name, covariance_dims = covariance_variable(covariance_type)
 
     def parameters(w, m, v) -> xr.Dataset:
         c, s = w.shape[:2]
@@ -83,19 +90,20 @@ def posterior_tree(
             {
                 "weights": (("chain", "draw", "component"), w),
                 "means": (("chain", "draw", "component", "feature"), m),
-                "variances": (("chain", "draw", "component"), v),
+                name: (("chain", "draw", *covariance_dims), v),
             },
             coords={
                 "chain": np.arange(c),
                 "draw": np.arange(s),
                 "component": coords["component"],
                 "feature": coords["feature"],
+                **({"feature_col": coords["feature"]} if "feature_col" in covariance_dims else {}),
             },
         )
 
     dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
     loglik = em.pointwise_log_likelihood(
-        X, relabelled.weights, relabelled.means, relabelled.covariances
+        X, relabelled.weights, relabelled.means, relabelled.covariances, covariance_type
     )
     groups = {
         "posterior": parameters(relabelled.weights, relabelled.means, relabelled.covariances),
@@ -135,19 +143,28 @@ def _posterior_from_trace(
     -------
     tree : xarray.DataTree
     raw, relabelled : tuple of ndarray
-        The scaled draws (weights, means, variances) as sampled and relabelled.
+        The scaled draws (weights, means, covariances) as sampled and relabelled.
     share_relabelled : float
     """
+    kind = reference.covariance_type
     post = trace["posterior"]
-    w, m, v = (post[name].values for name in ("weights", "means", "variances"))
-    _, ref_means, _ = scaling.to_scaled(reference.weights, reference.means, reference.variances)
-    scaled = relabel_draws(w, m, v, ref_means)
-    data_w, data_m, data_v = scaling.from_scaled(scaled.weights, scaled.means, scaled.covariances)
+    name, _ = covariance_variable(kind)
+    w, m, v = (post[var].values for var in ("weights", "means", name))
+    ref_means = (reference.means - scaling.shift) / scaling.scale
+    scaled = relabel_draws(w, m, v, ref_means, kind)
+    data_w, data_m, data_v = scaling.from_scaled(
+        scaled.weights, scaled.means, scaled.covariances, kind
+    )
     in_data_units = scaled._replace(weights=data_w, means=data_m, covariances=data_v)
     stats = trace["sample_stats"].to_dataset()
     keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
     tree = posterior_tree(
-        X, in_data_units, stats[keep], feature_names=feature_names, prior_draws=prior_draws
+        X,
+        in_data_units,
+        stats[keep],
+        feature_names=feature_names,
+        prior_draws=prior_draws,
+        covariance_type=kind,
     )
     relabelled = (scaled.weights, scaled.means, scaled.covariances)
     return tree, (w, m, v), relabelled, scaled.share_relabelled
@@ -161,6 +178,7 @@ def compare(
     sampler: SamplerConfig | None = None,
     seed: int | None = None,
     truth: GMMParams | None = None,
+    covariance: str = "spherical",
     n_init: int | None = None,
     map_starts: int = 1,
     em_tol: float = 1e-12,
@@ -180,7 +198,11 @@ def compare(
     seed : int, optional
         One seed for everything (EM restarts, the sampler); same seed, same numbers.
     truth : GMMParams, optional
-        The simulating parameters, when known (relabelled to EM's labels).
+        The simulating parameters, when known (relabelled to EM's labels), of
+        any structure.
+    covariance : {"spherical", "diag", "tied", "full"}, default "spherical"
+        The covariance structure of every fit (scikit-learn's names; mclust's
+        VII, VVI, EEE, VVV).
     n_init : int, optional
         EM restarts (default 5).
     map_starts : int, default 1
@@ -206,6 +228,7 @@ def compare(
     data = em.prepare(values, names)  # validated and standardised once, for every fit
     X = data.values
     k = check_n_components(n_components, X.shape[0])
+    kind = check_covariance_type(covariance)
     sampler = SamplerConfig() if sampler is None else sampler
     if not isinstance(sampler, SamplerConfig):
         raise InputTypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")
@@ -214,24 +237,30 @@ def compare(
             f"truth: expected {k} components and {X.shape[1]} features, got "
             f"{truth.n_components} and {truth.n_features}"
         )
+    truth = None if truth is None else truth.as_structure(kind)
     if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
         raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
     resolved = (GMMPrior() if prior is None else prior).resolve(data, k)
+    if kind in ("tied", "full"):
+        resolved.scaled(data.scaling.shift, data.scaling.scale, kind)  # a clear error, early
     seq = np.random.SeedSequence(seed)
     em_seed, sampler_seed, prior_seed = seq.spawn(3)
     timings: dict[str, float] = {}
 
     n, d = X.shape
     t = time.perf_counter()
-    with step(f"EM and MAP-EM on {n} points, d = {d}, K = {k}"):
-        mle = em.fit(data, k, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed))
+    where = f"{n} points, d = {d}, K = {k}" + ("" if kind == "spherical" else f", {kind}")
+    with step(f"EM and MAP-EM on {where}"):
+        mle = em.fit(
+            data, k, covariance=kind, n_init=n_init, tol=em_tol, seed=np.random.default_rng(em_seed)
+        )
         timings["em"] = time.perf_counter() - t
         t = time.perf_counter()
-        map_em = em.fit(data, k, init=mle.params, prior=resolved, tol=em_tol)
+        map_em = em.fit(data, k, covariance=kind, init=mle.params, prior=resolved, tol=em_tol)
         timings["map_em"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    mm = get_model(*X.shape, k)
+    mm = get_model(*X.shape, k, kind)
     timings["model"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -266,12 +295,14 @@ def compare(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    prior_draws = resolved.sample(k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed))
+    prior_draws = resolved.sample(
+        k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed), covariance_type=kind
+    )
     tree, raw, relabelled, share = _posterior_from_trace(
         X, trace, scaling, mle.params, names, prior_draws
     )
     divergences = int(tree["sample_stats"]["diverging"].values.sum())
-    diagnostics = diagnose(raw, relabelled, divergences, share, names)
+    diagnostics = diagnose(raw, relabelled, divergences, share, names, kind)
     timings["diagnostics"] = time.perf_counter() - t
     aligned_truth = None if truth is None else align_params(truth, mle.params)
     return Comparison(

@@ -39,12 +39,14 @@ def interval_columns(level: float) -> tuple[str, str]:
     return f"eti{p}_lower", f"eti{p}_upper"
 
 
-def _to_data(kind: str, value: float, coordinate: int, scaling: Scaling, *, spread: bool) -> float:
+def _to_data(
+    kind: str, value: float, where: tuple[int, ...], scaling: Scaling, *, spread: bool
+) -> float:
     """One summary number from scaled units back to data units."""
     if kind == "weight":
         return float(value)
     if kind == "mean":
-        shifted = 0.0 if spread else float(scaling.shift[coordinate])
+        shifted = 0.0 if spread else float(scaling.shift[where[0]])
         return float(value) * scaling.scale + shifted
     return float(value) * scaling.scale * scaling.scale
 
@@ -52,11 +54,12 @@ def _to_data(kind: str, value: float, coordinate: int, scaling: Scaling, *, spre
 def posterior_summary(
     weights,
     means,
-    variances,
+    covariances,
     scaling: Scaling,
     *,
     intervals: tuple[float, ...] = (0.94,),
     feature_names=None,
+    covariance_type: str = "spherical",
 ) -> dict[str, dict[str, float]]:
     """Posterior mean, sd and central intervals of every scalar parameter.
 
@@ -64,14 +67,16 @@ def posterior_summary(
     ----------
     weights : ndarray of shape (chain, draw, K)
     means : ndarray of shape (chain, draw, K, d)
-    variances : ndarray of shape (chain, draw, K)
-        Draws in the data's units.
+    covariances : ndarray
+        The structure's covariances (chain, draw, ...) (the variances for
+        spherical); the draws in the data's units.
     scaling : Scaling
         The standardisation of the data the draws belong to.
     intervals : tuple of float
         Probabilities of the equal-tailed central intervals.
     feature_names : sequence of str, optional
         Names of the means' coordinates (see :func:`gmm_pp.diagnostics.flat_params`).
+    covariance_type : {"spherical", "diag", "tied", "full"}
 
     Returns
     -------
@@ -79,10 +84,14 @@ def posterior_summary(
         ``{name: {"mean", "sd", "eti94_lower", "eti94_upper", ...}}`` in the data's
         units, names as :func:`gmm_pp.diagnostics.flat_params` gives them.
     """
-    scaled = flat_params(*scaling.to_scaled(weights, means, variances), feature_names)
+    kind_ = covariance_type
+    scaled = flat_params(
+        *scaling.to_scaled(weights, means, covariances, kind_), feature_names, kind_
+    )
     k, d = np.shape(means)[-2:]
     out: dict[str, dict[str, float]] = {}
-    for (name, draws), (kind, _, coordinate) in zip(scaled.items(), flat_index(k, d), strict=True):
+    index = flat_index(k, d, kind_)
+    for (name, draws), (kind, _, coordinate) in zip(scaled.items(), index, strict=True):
         flat = np.asarray(draws, dtype=np.float64).reshape(-1)
         row = {
             "mean": _to_data(kind, flat.mean(), coordinate, scaling, spread=False),
