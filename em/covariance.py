@@ -30,6 +30,7 @@ from em.exceptions import InputError, InputTypeError
 
 __all__ = [
     "COVARIANCE_TYPES",
+    "DESCRIPTIONS",
     "MCLUST_NAMES",
     "Reference",
     "check_covariance_type",
@@ -48,6 +49,13 @@ __all__ = [
 COVARIANCE_TYPES: tuple[str, ...] = ("spherical", "diag", "tied", "full")
 #: mclust's names of the structures for d >= 2.
 MCLUST_NAMES: dict[str, str] = {"spherical": "VII", "diag": "VVI", "tied": "EEE", "full": "VVV"}
+#: The structures in words, for titles and sentences.
+DESCRIPTIONS: dict[str, str] = {
+    "spherical": "spherical",
+    "diag": "diagonal-covariance",
+    "tied": "tied-covariance",
+    "full": "full-covariance",
+}
 #: A covariance is symmetric when ``|S - S^T| <= _SYMMETRY_RTOL * max|S|``.
 _SYMMETRY_RTOL = 1e-10
 

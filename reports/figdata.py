@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import em
+from em.covariance import to_full
 from gmm_pp.diagnostics import flat_params
 from gmm_pp.summary import thin_indices
 
@@ -20,6 +21,7 @@ __all__ = ["FigureData", "figure_data"]
 
 _MAX_CLOUD = 400  # posterior draws of the means shown as a cloud
 _MAX_ASSIGN_DRAWS = 200  # draws averaged for the posterior responsibilities
+_MAX_DRAW_ELLIPSES = 30  # posterior draws whose component ellipses are drawn
 _BINS = 40
 
 
@@ -59,10 +61,35 @@ def _projection(X: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     return "pca", centre, vt[:2].T
 
 
+def _ellipses(covariances: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 1-sd ellipses of covariance matrices projected on ``basis`` (d, 2).
+
+    Returns the semi-axes (..., 2), longest first, and the angle of the longest
+    in degrees (...,): what ``matplotlib.patches.Ellipse`` draws (at r sd, its
+    width and height are 2 r times the semi-axes).
+    """
+    projected = np.swapaxes(basis, 0, 1) @ covariances @ basis
+    values, vectors = np.linalg.eigh(projected)  # ascending
+    semi = np.sqrt(np.clip(values[..., ::-1], 0.0, None))
+    angle = np.degrees(np.arctan2(vectors[..., 1, 1], vectors[..., 0, 1]))
+    return semi, angle
+
+
+def _fit_geometry(params: em.GMMParams, project, basis: np.ndarray) -> dict[str, np.ndarray]:
+    """A fit's weights, projected means and (d >= 2) its components' 1-sd ellipses."""
+    out = {"weights": params.weights, "means": project(params.means)}
+    if basis.shape[1] == 2:
+        out["semi_axes"], out["angles"] = _ellipses(params.covariance_matrices(), basis)
+    return out
+
+
 def _fits(comparison) -> dict[str, em.GMMParams]:
     w, m, v = comparison.draws()
     post = em.GMMParams(
-        w.mean(axis=(0, 1)) / w.mean(axis=(0, 1)).sum(), m.mean(axis=(0, 1)), v.mean(axis=(0, 1))
+        w.mean(axis=(0, 1)) / w.mean(axis=(0, 1)).sum(),
+        m.mean(axis=(0, 1)),
+        v.mean(axis=(0, 1)),
+        comparison.covariance_type,
     )
     fits = {
         "EM (MLE)": comparison.mle.params,
@@ -93,7 +120,8 @@ def figure_data(comparison) -> FigureData:
     fits = _fits(comparison)
     w, m, v = comparison.draws()
     chains, draws, k = w.shape
-    flat_w, flat_m, flat_v = w.reshape(-1, k), m.reshape(-1, k, d), v.reshape(-1, k)
+    flat_w, flat_m = w.reshape(-1, k), m.reshape(-1, k, d)
+    flat_v = v.reshape(-1, *v.shape[2:])
     cloud = thin_indices(flat_w.shape[0], _MAX_CLOUD)
     labels = list(comparison.feature_labels)
     out: dict[str, Any] = {
@@ -106,16 +134,21 @@ def figure_data(comparison) -> FigureData:
         else labels[:2],
         "projection": {"kind": kind, "centre": centre, "basis": basis},
         "points": project(X),
-        "fits": {
-            name: {
-                "weights": p.weights,
-                "means": project(p.means),
-                "sds": np.sqrt(p.variances),
-            }
-            for name, p in fits.items()
-        },
+        "covariance_type": comparison.covariance_type,
+        "fits": {name: _fit_geometry(p, project, basis) for name, p in fits.items()},
         "mean_cloud": project(flat_m[cloud].reshape(-1, d)).reshape(len(cloud), k, -1),
     }
+    if d >= 2:
+        few = thin_indices(flat_w.shape[0], _MAX_DRAW_ELLIPSES)
+        draws_cov = np.broadcast_to(
+            to_full(flat_v[few], comparison.covariance_type, d), (len(few), k, d, d)
+        )
+        semi, angle = _ellipses(draws_cov, basis)
+        out["draw_ellipses"] = {
+            "means": project(flat_m[few].reshape(-1, d)).reshape(len(few), k, -1),
+            "semi_axes": semi,
+            "angles": angle,
+        }
     if d == 1:
         lo, hi = X.min(), X.max()
         pad = 0.1 * (hi - lo)
@@ -152,7 +185,7 @@ def figure_data(comparison) -> FigureData:
     # Parameters: posterior histograms with the point estimates.
     table = comparison.table()
     params = []
-    flat_draws = flat_params(w, m, v, comparison.feature_names)
+    flat_draws = flat_params(w, m, v, comparison.feature_names, comparison.covariance_type)
     for row, draws in zip(table.itertuples(index=False), flat_draws.values(), strict=True):
         # The panel of each parameter as the table names it, with the table's numbers.
         counts, edges = np.histogram(np.asarray(draws).reshape(-1), bins=_BINS, density=True)
@@ -176,7 +209,9 @@ def figure_data(comparison) -> FigureData:
     # Assignments: EM responsibilities and posterior-averaged ones.
     resp_em, _ = em.e_step(X, comparison.mle.params)
     chosen = thin_indices(flat_w.shape[0], _MAX_ASSIGN_DRAWS)
-    resp_post = em.mean_responsibilities(X, flat_w[chosen], flat_m[chosen], flat_v[chosen])
+    resp_post = em.mean_responsibilities(
+        X, flat_w[chosen], flat_m[chosen], flat_v[chosen], comparison.covariance_type
+    )
     out["assignments"] = {
         "EM": {"label": resp_em.argmax(axis=1), "uncertainty": 1 - resp_em.max(axis=1)},
         "posterior": {"label": resp_post.argmax(axis=1), "uncertainty": 1 - resp_post.max(axis=1)},

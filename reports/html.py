@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 import em
+from em.covariance import DESCRIPTIONS, mclust_name
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table
 from reports.figdata import figure_data
@@ -19,9 +20,11 @@ __all__ = ["render_page", "render_report", "save_figure", "write_page", "write_r
 CAPTIONS = {
     "fits": (
         "Data and fitted components",
-        "Each fit's components: circles at one and two standard deviations around each "
-        "mean (a histogram with the mixture densities in 1-D). The faint red cloud is where "
-        "the posterior puts the means: the MLE and the MAP are single points inside it.",
+        "Each fit's components: ellipses (circles for the spherical model) at one and two "
+        "standard deviations around each mean (a histogram with the mixture densities in "
+        "1-D). The faint red cloud is where the posterior puts the means, and the faint "
+        "ellipses are the components of a few posterior draws: the MLE and the MAP are "
+        "single points inside them.",
     ),
     "loglik": (
         "Log-likelihood traces",
@@ -77,6 +80,14 @@ def _lesson(comparison) -> str:
         inside = ((table.truth >= table.eti94_lower) & (table.truth <= table.eti94_upper)).sum()
         text += f" The 94% intervals contain the truth for {inside} of {len(table)} parameters."
     return text
+
+
+def _model_name(comparison) -> str:
+    """``spherical`` or, e.g., ``full-covariance (VVV)``, for the page's title."""
+    kind, d = comparison.covariance_type, comparison.X.shape[1]
+    if kind == "spherical":
+        return DESCRIPTIONS[kind]
+    return f"{DESCRIPTIONS[kind]} ({mclust_name(kind, d)})"
 
 
 def _table(comparison) -> tuple[list[str], list[list[str]]]:
@@ -200,7 +211,7 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
     render_page(
         tmp,
         "report.html.j2",
-        title=title or "EM, MAP and posterior of a spherical Gaussian mixture",
+        title=title or f"EM, MAP and posterior of a {_model_name(comparison)} Gaussian mixture",
         n_samples=comparison.X.shape[0],
         n_features=comparison.X.shape[1],
         n_components=comparison.n_components,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle
+from matplotlib.patches import Ellipse
 
 from reports.figdata import FigureData, figure_data
 from reports.style import COLORS, ESS_PER_CHAIN_MIN, LINESTYLES, RHAT_MAX, THRESHOLD
@@ -50,8 +50,9 @@ def plot_data_and_fits(fd, *, ax=None):
     """Data and fitted components.
 
     1-D: a histogram with each fit's mixture density.  2-D (or the first two
-    principal components for d > 2): a scatter with 1- and 2-sigma circles for
-    each fit and a cloud of posterior draws of the means.
+    principal components for d > 2): a scatter with 1- and 2-sd ellipses
+    (circles for spherical) for each fit, the 1-sd ellipses of a few posterior
+    draws, and a cloud of posterior draws of the means.
     """
     fd = _data(fd)
     fig, ax = _axes(ax)
@@ -89,14 +90,25 @@ def plot_data_and_fits(fd, *, ax=None):
             alpha=0.15,
             label="posterior draws of the means",
         )
+        draws = fd["draw_ellipses"]
+        for means, semi, angles in zip(
+            draws["means"], draws["semi_axes"], draws["angles"], strict=True
+        ):
+            for mu, axes_, angle in zip(means, semi, angles, strict=True):
+                ax.add_patch(
+                    Ellipse(mu, 2 * axes_[0], 2 * axes_[1], angle=angle, fill=False, lw=0.5,
+                            color=COLORS["posterior mean"], alpha=0.12)
+                )  # fmt: skip
         for name, fit in fd["fits"].items():
             color = COLORS[name]
-            for mu, sd in zip(fit["means"], fit["sds"], strict=True):
+            for mu, axes_, angle in zip(fit["means"], fit["semi_axes"], fit["angles"], strict=True):
                 for r in (1, 2):
                     ax.add_patch(
-                        Circle(
+                        Ellipse(
                             mu,
-                            r * sd,
+                            2 * r * axes_[0],
+                            2 * r * axes_[1],
+                            angle=angle,
                             fill=False,
                             color=color,
                             linestyle=LINESTYLES[name],
@@ -106,7 +118,12 @@ def plot_data_and_fits(fd, *, ax=None):
             ax.plot(fit["means"][:, 0], fit["means"][:, 1], "x", color=color, label=name)
         ax.set_aspect("equal", adjustable="datalim")
         _axis_labels(fd, ax)
-    ax.set_title("Data and fitted components (circles: 1 and 2 sd)")
+    shape = "circles" if fd["covariance_type"] == "spherical" else "ellipses"
+    ax.set_title(
+        f"Data and fitted components ({shape}: 1 and 2 sd; faint: posterior draws)"
+        if fd["n_features"] > 1
+        else "Data and fitted densities"
+    )
     ax.legend(fontsize="small", loc="best")
     return fig, ax
 

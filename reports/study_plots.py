@@ -61,9 +61,13 @@ def plot_accuracy(accuracy: list[dict], axes=None):
         Records with ``scenario``, ``n``, ``kind``, ``estimator``, ``abs_bias``, ``rmse``
         (already averaged over the parameters of a kind).
     """
-    kinds = ["weights", "means", "variances"]
+    present = {r["kind"] for r in accuracy}
+    kinds = ["weights", "means", "variances"] + (
+        ["covariances"] if "covariances" in present else []
+    )
     if axes is None:
-        axes = Figure(figsize=(11, 6), layout="constrained").subplots(2, 3, squeeze=False)
+        size = (11 * len(kinds) / 3, 6)
+        axes = Figure(figsize=size, layout="constrained").subplots(2, len(kinds), squeeze=False)
     fig = axes[0, 0].figure
     bases = sorted({r["scenario"].split("/")[0] for r in accuracy})
     markers = dict(zip(bases, "osD^v<>", strict=False))

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
-from matplotlib.patches import Circle
+from matplotlib.patches import Ellipse
 
 from reports import plots
 from reports.figdata import figure_data
@@ -31,8 +31,12 @@ def test_data_and_fits(fd, synthetic):
     if d == 1:
         assert ax.get_xlabel() == "x[0]" and len(ax.lines) == 5  # one density per fit
     else:
-        circles = [p for p in ax.patches if isinstance(p, Circle)]
-        assert len(circles) == 5 * k * 2  # 1 and 2 sd for every fit and component
+        fits = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_alpha() >= 0.5]
+        assert len(fits) == 5 * k * 2  # 1 and 2 sd for every fit and component
+        draws = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_alpha() < 0.5]
+        assert len(draws) == k * len(fd["draw_ellipses"]["angles"])
+        shape = "circles" if synthetic.covariance_type == "spherical" else "ellipses"
+        assert shape in ax.get_title()
         expected = "first principal component" if d > 2 else "x[0]"
         assert ax.get_xlabel() == expected
 

@@ -4,6 +4,7 @@ import json
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 import reports
@@ -105,3 +106,25 @@ def test_report_renders_in_a_real_browser(report, tmp_path):
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     assert 'data-image-count="6"' in dom, dom[:500]
     assert 'data-images-ok="true"' in dom
+
+
+@pytest.mark.parametrize("kind", ["diag", "tied", "full"])
+def test_a_report_for_every_covariance_structure(kind, make_synthetic, tmp_path):
+    """Every figure and the table of a structured comparison, its covariance entries named."""
+    comparison = make_synthetic(2, k=2, covariance_type=kind)
+    page = reports.write_report(comparison, tmp_path / "site")
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 6
+    entry = {"diag": "variance[0,1]", "tied": "cov[1,0]", "full": "cov[1,1,1]"}
+    assert entry[kind] in html
+    title = {"diag": "diagonal-covariance (VVI)", "tied": "tied-covariance (EEE)",
+             "full": "full-covariance (VVV)"}  # fmt: skip
+    assert f"posterior of a {title[kind]} Gaussian mixture" in html
+    data = json.loads((page.parent / "data.json").read_text())["figures"]
+    assert data["covariance_type"] == kind
+    names = [p["name"] for p in data["parameters"]]
+    assert names == list(comparison.table()["parameter"])
+    # The fits' ellipses: the semi-axes are the square roots of the covariance's eigenvalues.
+    cov = comparison.mle.params.covariance_matrices()
+    want = np.sqrt(np.linalg.eigvalsh(cov)[:, ::-1])
+    assert np.allclose(data["fits"]["EM (MLE)"]["semi_axes"], want, rtol=1e-12)
