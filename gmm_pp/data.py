@@ -16,7 +16,15 @@ from em import GMMParams
 from em.validation import check_data
 from gmm_pp.errors import DataError, GMMError, InputError
 
-__all__ = ["DataError", "as_data", "check_feature_names", "load_data", "simulate"]
+__all__ = [
+    "DEMO_TRUTH",
+    "DEMO_TRUTHS",
+    "DataError",
+    "as_data",
+    "check_feature_names",
+    "load_data",
+    "simulate",
+]
 
 
 def _parse_float(cell: str) -> float | None:
@@ -222,3 +230,20 @@ DEMO_TRUTH = GMMParams(
     means=[[-3.0, 0.0], [2.5, 2.0], [1.5, -3.0]],
     variances=[1.0, 0.6, 0.8],
 )
+
+#: The demo's truth of each covariance structure: DEMO_TRUTH's weights and means, with
+#: components stretched along an axis (diag), one correlated matrix shared (tied) or a
+#: correlation of its own per component (full).
+DEMO_TRUTHS: dict[str, GMMParams] = {
+    "spherical": DEMO_TRUTH,
+    "diag": GMMParams(
+        DEMO_TRUTH.weights, DEMO_TRUTH.means, [[1.4, 0.5], [0.3, 0.9], [1.0, 0.4]], "diag"
+    ),
+    "tied": GMMParams(DEMO_TRUTH.weights, DEMO_TRUTH.means, [[1.0, 0.5], [0.5, 0.6]], "tied"),
+    "full": GMMParams(
+        DEMO_TRUTH.weights,
+        DEMO_TRUTH.means,
+        [[[1.2, 0.6], [0.6, 0.8]], [[0.5, -0.3], [-0.3, 0.7]], [[0.9, 0.0], [0.0, 0.5]]],
+        "full",
+    ),
+}

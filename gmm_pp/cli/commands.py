@@ -18,7 +18,7 @@ from pathlib import Path
 import em
 from gmm_pp.cli.parser import PRIOR_FLAGS, SAMPLER_FLAGS, UsageError, build_parser, from_fields
 from gmm_pp.config import SamplerConfig
-from gmm_pp.data import DEMO_TRUTH, as_data, load_data, simulate
+from gmm_pp.data import DEMO_TRUTHS, as_data, load_data, simulate
 from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
 from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
 from gmm_pp.io import output_folder
@@ -60,7 +60,14 @@ def _cmd_fit(args) -> int:
         from gmm_pp.pipeline import compare
         from reports import render_report
 
-        comparison = compare(X, args.components, prior=prior, sampler=sampler, seed=args.seed)
+        comparison = compare(
+            X,
+            args.components,
+            prior=prior,
+            sampler=sampler,
+            seed=args.seed,
+            covariance=args.covariance,
+        )
         with step(f"writing the comparison and its report to {out}"):
             comparison.write_files(tmp)
             render_report(comparison, tmp / "report")
@@ -99,10 +106,16 @@ def _cmd_demo(args) -> int:
         from gmm_pp.pipeline import compare
         from reports import render_report
 
-        X, _ = simulate(DEMO_TRUTH, args.n_samples, seed=args.seed)
-        _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {DEMO_TRUTH}")
+        truth = DEMO_TRUTHS[args.covariance]
+        X, _ = simulate(truth, args.n_samples, seed=args.seed)
+        _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {truth}")
         comparison = compare(
-            X, DEMO_TRUTH.n_components, sampler=sampler, seed=args.seed, truth=DEMO_TRUTH
+            X,
+            truth.n_components,
+            sampler=sampler,
+            seed=args.seed,
+            truth=truth,
+            covariance=args.covariance,
         )
         if not args.quiet:
             print(comparison.summary(), file=sys.stderr)

@@ -49,6 +49,7 @@ examples:
   gmm-pp fit faithful -k 2 --draws 2000 --seed 1 --out fits/faithful
   gmm-pp fit data.npy -k 2 --weight-concentration 2 --target-accept 0.95 --out fits/run2
   gmm-pp fit data.csv -k 3 --out fits/data --overwrite     # replace an earlier run
+  gmm-pp fit faithful -k 3 --covariance tied --out fits/faithful-eee
 
 """
 
@@ -93,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; ``args.command`` names the one given."""
     parser = _Parser(
         prog="gmm-pp",
-        description="Fit spherical Gaussian mixtures by EM (MLE), MAP and posterior.",
+        description="Fit Gaussian mixtures (spherical, diag, tied or full covariances) by EM "
+        "(MLE), MAP and posterior.",
         epilog="examples:\n  gmm-pp em data.csv -k 3\n  gmm-pp fit faithful -k 2 --out fits\n"
         "  gmm-pp demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -117,14 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-k", "--components", type=int, required=True, metavar="K", help="number of components"
     )
     p_em.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p_em.add_argument(
-        "--covariance",
-        choices=em.COVARIANCE_TYPES,
-        default=em.defaults.COVARIANCE,
-        help="covariance structure (default %(default)s): one variance per component, one "
-        "per axis and component, one matrix shared, one matrix per component (mclust's VII, "
-        "VVI, EEE, VVV)",
-    )
+    _add_covariance(p_em)
     p_em.add_argument(
         "--init",
         choices=KINDS,
@@ -185,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(p_fit, "folder for the comparison and its report (DIR/report)")
     p_fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _add_covariance(p_fit)
     _add_sampler(p_fit)
     add_fields(p_fit, em.GMMPrior, PRIOR_FLAGS)
     p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
@@ -211,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
             "posterior) and write the HTML report to ./gmm-pp-demo/."
         ),
         epilog="examples:\n  gmm-pp demo --overwrite\n"
-        "  gmm-pp demo --seed 3 -n 200 --out /tmp/demo\n\n" + OUTPUT_POLICY,
+        "  gmm-pp demo --seed 3 -n 200 --out /tmp/demo\n"
+        "  gmm-pp demo --covariance full --out /tmp/demo-full\n\n" + OUTPUT_POLICY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p_demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -219,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-n", "--n-samples", type=int, default=500, help="points to simulate (default 500)"
     )
     _add_output(p_demo, "report folder (default ./gmm-pp-demo)", default="gmm-pp-demo")
+    _add_covariance(p_demo, " (and of the simulated truth)")
     _add_sampler(p_demo)
     p_demo.add_argument("--quiet", action="store_true", help="print only the report's path")
     p_demo.set_defaults(command="demo")
@@ -324,6 +322,17 @@ def add_fields(parser, record, names) -> None:
 def from_fields(record, args, names):
     """The record with the command line's values of ``names`` (the rest its defaults)."""
     return record(**{name: getattr(args, name) for name in names})
+
+
+def _add_covariance(parser, what: str = "") -> None:
+    parser.add_argument(
+        "--covariance",
+        choices=em.COVARIANCE_TYPES,
+        default=em.defaults.COVARIANCE,
+        help=f"covariance structure{what} (default %(default)s): one variance per component, "
+        "one per axis and component, one matrix shared, one matrix per component (mclust's "
+        "VII, VVI, EEE, VVV)",
+    )
 
 
 def _add_sampler(parser) -> None:

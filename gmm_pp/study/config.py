@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from em import GMMParams, GMMPrior
+from em import COVARIANCE_TYPES, GMMParams, GMMPrior
 from em.validation import check_positive_int, check_real
 from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import GMMError, InputError
@@ -26,14 +26,18 @@ from gmm_pp.errors import GMMError, InputError
 __all__ = ["Scenario", "StudyConfig", "StudyConfigError", "load_config", "unit_prior"]
 
 _GRID_KEYS = ("n", "k", "d", "separation")
-_SCENARIO_KEYS = {*_GRID_KEYS, "name", "weights", "truth", "prior"}
+_SCENARIO_KEYS = {*_GRID_KEYS, "name", "weights", "truth", "prior", "covariance"}
 _PRIOR_KEYS = {
     "weight_concentration",
     "mean_location",
     "mean_precision",
     "variance_shape",
     "variance_scale",
+    "covariance_dof",
+    "covariance_scale",
 }
+#: Correlation between the first two axes in the fixed truths of the tied and full structures.
+_CORRELATION = 0.5
 _STUDY_KEYS = {"replications", "seed", "draws", "tune", "chains", "target_accept", "rank_draws"}
 
 
@@ -47,9 +51,10 @@ def unit_prior(n_features: int, n_components: int, **overrides) -> GMMPrior:
     A fixed prior (it does not depend on the data), as simulation-based
     calibration needs; its values come from :meth:`em.GMMPrior.resolve_at`, the
     one home of the defaults: alpha = 1, m0 = 0, kappa0 = 0.01, a = (d + 2) / 2,
-    b = 1 / (2 K^(2/d)).  Keyword arguments set any field.
+    b = 1 / (2 K^(2/d)), nu = d + 2, Psi = I / K^(2/d).  Keyword arguments set any field.
     """
-    return GMMPrior(**overrides).resolve_at(np.zeros(n_features), 1.0, n_components)
+    d = n_features
+    return GMMPrior(**overrides).resolve_at(np.zeros(d), 1.0, n_components, np.eye(d))
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Scenario:
         GMMPrior fields.  With a fixed truth, unset fields are resolved from each
         data set (the package default); with ``truth = "prior"`` the prior must
         not depend on the data, so unset fields take :func:`unit_prior`'s values.
+    covariance : {"spherical", "diag", "tied", "full"}
+        The structure of the truth and of every fit.
     """
 
     name: str
@@ -83,6 +90,7 @@ class Scenario:
     weights: tuple[float, ...] | None = None
     truth: str = "fixed"
     prior: dict = field(default_factory=dict)
+    covariance: str = "spherical"
 
     def make_prior(self) -> GMMPrior:
         """The prior the fits use (and, for ``truth = "prior"``, draw the truth from)."""
@@ -91,17 +99,36 @@ class Scenario:
         return GMMPrior(**self.prior)
 
     def fixed_truth(self) -> GMMParams:
-        """The fixed truth: means ``separation`` sds apart on the first axis."""
-        weights = np.full(self.k, 1.0 / self.k) if self.weights is None else self.weights
-        means = np.zeros((self.k, self.d))
-        means[:, 0] = (np.arange(self.k) - (self.k - 1) / 2) * self.separation
-        return GMMParams(weights, means, np.ones(self.k))
+        """The fixed truth: means ``separation`` sds apart on the first axis.
+
+        Every component has variance 1 along the first axis.  Spherical: unit
+        variances; diag: variance 1 / (j + 1) on the other axes of component j;
+        tied: the first two axes correlated 0.5; full: correlated +0.5 and -0.5
+        in turn.
+        """
+        k, d = self.k, self.d
+        weights = np.full(k, 1.0 / k) if self.weights is None else self.weights
+        means = np.zeros((k, d))
+        means[:, 0] = (np.arange(k) - (k - 1) / 2) * self.separation
+        kind = self.covariance
+        if kind == "spherical":
+            return GMMParams(weights, means, np.ones(k))
+        if kind == "diag":
+            cov = np.ones((k, d))
+            cov[:, 1:] = 1.0 / (np.arange(k)[:, None] + 1.0)
+            return GMMParams(weights, means, cov, "diag")
+        signs = np.ones(k) if kind == "tied" else (-1.0) ** np.arange(k)
+        cov = np.broadcast_to(np.eye(d), (k, d, d)).copy()
+        if d >= 2:
+            cov[:, 0, 1] = cov[:, 1, 0] = _CORRELATION * signs
+        return GMMParams(weights, means, cov[0] if kind == "tied" else cov, kind)
 
     def draw_truth(self, rng: np.random.Generator) -> GMMParams:
         """A truth for one replication (drawn from the prior when ``truth = "prior"``)."""
         if self.truth == "fixed":
             return self.fixed_truth()
-        return GMMParams(*self.make_prior().sample(self.k, seed=rng))
+        kind = self.covariance
+        return GMMParams(*self.make_prior().sample(self.k, seed=rng, covariance_type=kind), kind)
 
     def to_dict(self) -> dict:
         """Plain values, for JSON."""
@@ -114,9 +141,10 @@ class Scenario:
             "weights": None if self.weights is None else list(self.weights),
             "truth": self.truth,
             "prior": {
-                key: (np.asarray(v).tolist() if key == "mean_location" else v)
+                key: (np.asarray(v).tolist() if isinstance(v, list | np.ndarray) else v)
                 for key, v in self.prior.items()
             },
+            "covariance": self.covariance,
         }
         return out
 
@@ -204,6 +232,12 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
     unknown = set(prior) - _PRIOR_KEYS
     if unknown:
         raise _err(f"{where} ({name})", f"prior: unknown keys {sorted(unknown)}")
+    covariance = entry.get("covariance", "spherical")
+    if covariance not in COVARIANCE_TYPES:
+        raise _err(
+            f"{where} ({name})",
+            f"'covariance': expected one of {list(COVARIANCE_TYPES)}, got {covariance!r}",
+        )
     weights = entry.get("weights", "equal")
     grid = {
         key: _as_list(entry.get(key, 4.0 if key == "separation" else None), f"{where}: '{key}'")
@@ -239,7 +273,7 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
                     f"'weights': expected \"equal\" or {k} positive numbers summing to 1, "
                     f"got {weights!r}",
                 )
-        scenario = Scenario(label, n, k, d, sep, wt, truth, prior)
+        scenario = Scenario(label, n, k, d, sep, wt, truth, prior, covariance)
         try:
             made = scenario.make_prior()
         except GMMError as exc:

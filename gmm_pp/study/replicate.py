@@ -54,8 +54,9 @@ class Task:
         return f"s{self.scenario_index:03d}-r{self.replication:05d}"
 
 
-#: Parameter name prefix -> its kind (the GMMParams field).
-_KINDS = {"weight": "weights", "mean": "means", "variance": "variances"}
+#: Parameter name prefix -> its kind (the GMMParams field): a diag variance is a
+#: variance, the entries of tied and full matrices are covariances.
+_KINDS = {"weight": "weights", "mean": "means", "variance": "variances", "cov": "covariances"}
 
 
 def _base(task: Task) -> dict:
@@ -67,6 +68,7 @@ def _base(task: Task) -> dict:
         "d": s.d,
         "separation": s.separation,
         "truth_mode": s.truth,
+        "covariance": s.covariance,
         "replication": task.replication,
     }
 
@@ -107,6 +109,7 @@ def run_replication(task: Task) -> dict:
                 sampler=task.sampler,
                 seed=int(fit_seq.generate_state(1)[0]),
                 truth=truth,
+                covariance=scenario.covariance,
             )
         rows = _rows(task, comp, base)
         diag = comp.diagnostics
@@ -145,9 +148,10 @@ def failed_result(task: Task, error: str) -> dict:
 
 
 def _rows(task: Task, comp, base: dict) -> list[dict]:
-    draws = flat_params(*comp.draws())
+    kind = comp.covariance_type
+    draws = flat_params(*comp.draws(), None, kind)
     fits = {
-        fit: flat_params(p.weights, p.means, p.variances)
+        fit: flat_params(p.weights, p.means, p.covariances, None, kind)
         for fit, p in (
             ("em", comp.mle.params),
             ("map_em", comp.map_em.params),
@@ -156,7 +160,9 @@ def _rows(task: Task, comp, base: dict) -> list[dict]:
         )
     }
     per = comp.diagnostics.per_parameter
-    summary = posterior_summary(*comp.draws(), comp.scaling, intervals=INTERVALS)
+    summary = posterior_summary(
+        *comp.draws(), comp.scaling, intervals=INTERVALS, covariance_type=kind
+    )
     rows = []
     for name, x in draws.items():
         row = dict(base, parameter=name, kind=_KINDS[name.split("[")[0]])

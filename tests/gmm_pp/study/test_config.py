@@ -33,6 +33,7 @@ def test_example_config_loads_and_expands_its_grid():
         ({"k": []}, r"'k': expected a value or a non-empty list"),
         ({"weights": [0.5, float("nan"), 0.5]}, r"'weights': expected \"equal\" or 3 positive"),
         ({"prior": 3}, r"'prior': expected a table of prior fields, got 3"),
+        ({"covariance": "VVV"}, r"'covariance': expected one of \['spherical', 'diag', 'tied'"),
         (
             {"truth": "prior", "prior": {"mean_location": [0.0, 0.0, 0.0]}},
             r"\(fixed\): prior: mean_location: expected shape \(2,\) .* got \(3,\)",
@@ -76,3 +77,23 @@ def test_prior_truth_draws_follow_the_prior(tiny):
     # means | variance ~ N(0, v / kappa0): standardised, unit variance
     z = m / np.sqrt(v / prior.mean_precision)[..., None]
     assert_allclose(z.std(), 1.0, rtol=0.02)
+
+
+@pytest.mark.parametrize("kind", ["spherical", "diag", "tied", "full"])
+def test_a_scenario_of_every_structure(kind, tiny):
+    """Its fixed truth has the structure, unit variance on the first axis, and the stated
+    correlations; its prior truth is a draw of the structure's prior (the SBC truth)."""
+    raw = copy.deepcopy(tiny)
+    for entry in raw["scenario"]:
+        entry["covariance"] = kind
+    fixed, sbc = load_config(raw).scenarios
+    truth = fixed.fixed_truth()
+    assert truth.covariance_type == kind and fixed.to_dict()["covariance"] == kind
+    cov = truth.covariance_matrices()
+    assert_allclose(cov[:, 0, 0], 1.0)
+    want = {"spherical": [0, 0, 0], "diag": [0, 0, 0], "tied": [0.5] * 3, "full": [0.5, -0.5, 0.5]}
+    assert_allclose(cov[:, 0, 1], want[kind])
+    drawn = sbc.draw_truth(np.random.default_rng(3))
+    w, m, c = unit_prior(2, 3).sample(3, seed=np.random.default_rng(3), covariance_type=kind)
+    assert drawn.covariance_type == kind
+    assert_allclose(drawn.covariances, c, rtol=0)
