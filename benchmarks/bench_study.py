@@ -7,6 +7,7 @@ Usage::
     .venv/bin/python benchmarks/bench_study.py throughput      # local pool, 2 workers (~2 min)
     .venv/bin/python benchmarks/bench_study.py scaling         # Dask, 1 then 2 workers (~4 min)
     .venv/bin/python benchmarks/bench_study.py sbc [R]         # R = 1000 replications (~15 min)
+    .venv/bin/python benchmarks/bench_study.py sbc-full [R]    # full covariance, d = 2, R = 400
 
 "Warm" rates count replications finished after every worker has finished one
 (its first includes importing PyMC and compiling the model once).
@@ -21,11 +22,14 @@ import time
 from gmm_pp.study import load_config, run_study
 
 
-def config(replications: int, truth: str = "fixed", seed: int = 1):
+def config(
+    replications: int, truth: str = "fixed", seed: int = 1, d: int = 1, covariance="spherical"
+):
+    scenario = {"name": "bench", "n": 200, "k": 2, "d": d, "truth": truth, "covariance": covariance}
     return load_config(
         {
             "study": {"replications": replications, "seed": seed, "draws": 500, "chains": 4},
-            "scenario": [{"name": "bench", "n": 200, "k": 2, "d": 1, "truth": truth}],
+            "scenario": [scenario],
         }
     )
 
@@ -65,9 +69,11 @@ def main() -> None:
                 f"{r['wall']:.1f} s, warm {r['warm_per_min']:.1f}/min"
             )
         print(f"speed-up 2 vs 1 worker: {rates[2] / rates[1]:.2f}x")
-    elif mode == "sbc":
-        reps = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
-        r = timed(config(reps, truth="prior", seed=2026), "local", 2)
+    elif mode in ("sbc", "sbc-full"):
+        full = mode == "sbc-full"
+        reps = int(sys.argv[2]) if len(sys.argv) > 2 else (400 if full else 1000)
+        settings = {"d": 2, "covariance": "full"} if full else {}
+        r = timed(config(reps, truth="prior", seed=2026, **settings), "local", 2)
         res = r["result"]
         print(
             f"SBC: {r['n']} replications in {r['wall'] / 60:.1f} min, warm "
@@ -79,6 +85,12 @@ def main() -> None:
             print(
                 f"  {row['nominal']:.0%} intervals cover {row['coverage']:.3f} +- {row['mcse']:.3f}"
             )
+        reps_table = res.replications
+        print(
+            f"  R-hat > 1.01 in {(reps_table['rhat_max'] > 1.01).mean():.1%} of replications, "
+            f"divergences in {(reps_table['divergences'] > 0).mean():.1%}, EM degenerate in "
+            f"{reps_table['em_degenerate'].mean():.1%}"
+        )
         print(f"  study folder: {res.directory}")
     else:
         raise SystemExit(f"unknown mode {mode!r}: throughput, scaling or sbc")

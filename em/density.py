@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from em._kernels import LogGaussian, row_blocks
-from em.covariance import check_covariance_type, cholesky_factors, covariance_shape
+from em.covariance import check_covariance_type, cholesky_factors, covariance_shape, to_full
 from em.exceptions import InputError
 from em.validation import check_data
 
@@ -187,8 +187,7 @@ def pointwise_log_likelihood(
     """
     if covariance_type != "spherical":
         X, w, m, c, batch = _check_structured(X, weights, means, covariances, covariance_type)
-        logp = np.stack([_structured(X, w[s], m[s], c[s], covariance_type, resp=False)[0][0]
-                         for s in range(w.shape[0])])  # fmt: skip
+        logp, _ = _structured_draws(X, w, m, c, covariance_type, resp=False)
         return logp.reshape(*batch, X.shape[0])
     X, w, m, v = _check_batch(X, weights, means, covariances)
     batch, k, d = w.shape[:-1], w.shape[-1], X.shape[1]
@@ -241,6 +240,59 @@ def _structured(X, weights, means, covariances, kind: str, *, resp: bool):
     return logp, r
 
 
+def _structured_draws(X, weights, means, covariances, kind: str, *, resp: bool):
+    """Log-densities (S, n) of S mixtures and the sum of their responsibilities (K, n).
+
+    For diag, tied and full; the sum only when ``resp``.  All draws at once in
+    blocks of about :data:`_BLOCK` terms: each component's Cholesky factor is
+    inverted once (batched over draws and components), the differences ``x_i -
+    mu_k`` are whitened directly (no expansion of the square) one triangular entry
+    at a time, and the log-sum-exp is :func:`_logsumexp`'s.  A block with a row
+    beyond float64's range goes through :func:`_structured`, draw by draw, whose
+    kernel guards such rows.  Equal to :func:`_structured` (a test holds them to
+    1e-13).
+    """
+    s, k = weights.shape
+    n, d = X.shape
+    with np.errstate(divide="ignore"):
+        log_w = np.log(weights)
+    full = np.broadcast_to(to_full(covariances, kind, d), (s, k, d, d))
+    try:
+        factors = np.linalg.cholesky(full)
+    except np.linalg.LinAlgError:
+        raise InputError(
+            f"covariances: expected positive definite {kind} covariances in every draw; one "
+            "is not (check the draws' shapes and values)"
+        ) from None
+    inverse = np.linalg.inv(factors)  # (S, K, d, d), lower triangular
+    half_log_det = np.log(np.diagonal(factors, axis1=-2, axis2=-1)).sum(axis=-1)
+    const = log_w - 0.5 * d * LOG_2PI - half_log_det  # (S, K)
+    logp = np.empty((s, n))
+    total = np.zeros((k, n)) if resp else None
+    XT = np.ascontiguousarray(X.T)
+    for ds, rs in _blocks(s, k * d, n):
+        diff = XT[None, None, :, rs] - means[ds, :, :, None]  # (s, K, d, r)
+        sq = np.zeros((diff.shape[0], k, diff.shape[3]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for a in range(d):
+                white = inverse[ds, :, a, 0, None] * diff[:, :, 0]
+                for b in range(1, a + 1):
+                    white += inverse[ds, :, a, b, None] * diff[:, :, b]
+                sq += white * white
+            terms = const[ds, :, None] - 0.5 * sq
+        lp, r = _logsumexp(terms, lambda sq=sq: sq)
+        if not np.isfinite(lp).all():  # rows beyond float64's range: the guarded kernel's way
+            for j, one in enumerate(range(ds.start, ds.stop)):
+                c_one = covariances[one]
+                lp[j], r1 = _structured(X[rs], weights[one], means[one], c_one, kind, resp=resp)
+                if resp:
+                    r[j] = r1[0]
+        logp[ds, rs] = lp
+        if resp:
+            total[:, rs] += r.sum(axis=0)
+    return logp, total
+
+
 def responsibilities(X, params: GMMParams) -> tuple[np.ndarray, np.ndarray]:
     """Responsibilities and the log-density of every row.
 
@@ -286,8 +338,7 @@ def mean_responsibilities(
     """
     if covariance_type != "spherical":
         X, w, m, c, _ = _check_structured(X, weights, means, covariances, covariance_type)
-        total = sum(_structured(X, w[s], m[s], c[s], covariance_type, resp=True)[1][0]
-                    for s in range(w.shape[0]))  # fmt: skip
+        _, total = _structured_draws(X, w, m, c, covariance_type, resp=True)
         return np.ascontiguousarray((total / w.shape[0]).T)
     X, w, m, v = _check_batch(X, weights, means, covariances)
     k, d = w.shape[-1], X.shape[1]

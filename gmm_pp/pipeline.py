@@ -237,7 +237,11 @@ def compare(
             f"truth: expected {k} components and {X.shape[1]} features, got "
             f"{truth.n_components} and {truth.n_features}"
         )
-    truth = None if truth is None else truth.as_structure(kind)
+    if truth is not None:
+        try:
+            truth = truth.as_structure(kind)
+        except InputError as exc:
+            raise InputError(f"truth: {exc}") from None
     if isinstance(map_starts, bool) or not isinstance(map_starts, int) or map_starts < 1:
         raise InputError(f"map_starts: expected an integer >= 1, got {map_starts!r}")
     resolved = (GMMPrior() if prior is None else prior).resolve(data, k)

@@ -17,7 +17,7 @@ from em.covariance import to_full
 from gmm_pp.diagnostics import flat_params
 from gmm_pp.summary import thin_indices
 
-__all__ = ["FigureData", "figure_data"]
+__all__ = ["FigureData", "ellipse_geometry", "figure_data"]
 
 _MAX_CLOUD = 400  # posterior draws of the means shown as a cloud
 _MAX_ASSIGN_DRAWS = 200  # draws averaged for the posterior responsibilities
@@ -61,7 +61,7 @@ def _projection(X: np.ndarray) -> tuple[str, np.ndarray, np.ndarray]:
     return "pca", centre, vt[:2].T
 
 
-def _ellipses(covariances: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def ellipse_geometry(covariances: np.ndarray, basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 1-sd ellipses of covariance matrices projected on ``basis`` (d, 2).
 
     Returns the semi-axes (..., 2), longest first, and the angle of the longest
@@ -79,7 +79,7 @@ def _fit_geometry(params: em.GMMParams, project, basis: np.ndarray) -> dict[str,
     """A fit's weights, projected means and (d >= 2) its components' 1-sd ellipses."""
     out = {"weights": params.weights, "means": project(params.means)}
     if basis.shape[1] == 2:
-        out["semi_axes"], out["angles"] = _ellipses(params.covariance_matrices(), basis)
+        out["semi_axes"], out["angles"] = ellipse_geometry(params.covariance_matrices(), basis)
     return out
 
 
@@ -143,7 +143,7 @@ def figure_data(comparison) -> FigureData:
         draws_cov = np.broadcast_to(
             to_full(flat_v[few], comparison.covariance_type, d), (len(few), k, d, d)
         )
-        semi, angle = _ellipses(draws_cov, basis)
+        semi, angle = ellipse_geometry(draws_cov, basis)
         out["draw_ellipses"] = {
             "means": project(flat_m[few].reshape(-1, d)).reshape(len(few), k, -1),
             "semi_axes": semi,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from gmm_pp.errors import InputError
 from reports.lessons.bayes import mle_vs_bayes
 from reports.lessons.course import course_example
+from reports.lessons.covariance import covariance_lesson
 from reports.lessons.degeneracy import degeneracy
 from reports.lessons.gradient import gradient_lesson
 from reports.lessons.initialisation import initialisation
@@ -42,6 +43,8 @@ LESSONS: dict[str, tuple[str, Callable[..., Lesson]]] = {
     "mle-vs-bayes": ("n = 10 to 5000: the posterior narrows onto the MLE", mle_vs_bayes),
     "degeneracy": ("the unbounded likelihood, and how the prior bounds it", degeneracy),
     "gradient": ("EM as preconditioned gradient ascent, against plain ascent", gradient_lesson),
+    "covariance": ("beyond circles: diag, tied and full covariances on faithful",
+                   covariance_lesson),
 }  # fmt: skip
 
 

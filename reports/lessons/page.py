@@ -6,15 +6,19 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
+
 from reports.html import render_page, save_figure, write_page
 
 __all__ = ["render_lesson", "write_lesson"]
 
 
 def _plain(value):
-    """JSON for what json cannot write: a figure's function by its name, numbers as floats."""
+    """JSON for what json cannot write: functions by name, arrays as lists, numbers as floats."""
     if callable(value):
         return value.__name__
+    if isinstance(value, np.ndarray):
+        return value.tolist()
     return float(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
 
 from reports.style import COLORS
 
@@ -16,8 +17,10 @@ __all__ = [
     "plot_course_example",
     "plot_degeneracy",
     "plot_endpoints",
+    "plot_gap_vs_parameters",
     "plot_loglik_curves",
     "plot_mean_paths",
+    "plot_structures",
 ]
 
 
@@ -160,3 +163,44 @@ def plot_degeneracy(data: dict, axes=None):
     ax.set(yscale="log", ylabel="smallest component sd", title="Where each fit ends")
     ax.tick_params(axis="x", labelsize="small")
     return fig, axes
+
+
+def plot_structures(data: dict, axes=None):
+    """One panel per covariance structure: the points and each component's 1- and 2-sd ellipse.
+
+    ``data``: ``points`` (n, 2), ``axis_labels``, and ``panels`` (structure -> ``title``,
+    ``means`` (K, 2), ``semi_axes`` (K, 2) and ``angles`` (K,) in degrees).
+    """
+    panels = data["panels"]
+    fig, axes = _axes(len(panels), axes, width=3.6, height=3.6)
+    pts = np.asarray(data["points"])
+    for ax, panel in zip(axes, panels.values(), strict=False):
+        ax.scatter(pts[:, 0], pts[:, 1], s=5, color="0.6", alpha=0.6)
+        for mu, semi, angle in zip(panel["means"], panel["semi_axes"], panel["angles"],
+                                   strict=True):  # fmt: skip
+            for r in (1, 2):
+                ax.add_patch(Ellipse(mu, 2 * r * semi[0], 2 * r * semi[1], angle=angle,
+                                     fill=False, color=COLORS["EM (MLE)"],
+                                     alpha=1.0 if r == 1 else 0.5))  # fmt: skip
+            ax.plot(*mu, "x", color=COLORS["EM (MLE)"])
+        ax.set_title(panel["title"], fontsize="small")
+        ax.set(xlabel=data["axis_labels"][0], ylabel=data["axis_labels"][1])
+    return fig, axes
+
+
+def plot_gap_vs_parameters(data: dict, ax=None):
+    """EM's maximum minus the draws' mean log-likelihood against the number of parameters.
+
+    One point per structure, with the line gap = parameters / 2.
+    """
+    fig, (ax,) = _axes(1, None if ax is None else [ax])
+    p = np.asarray(data["parameters"], dtype=float)
+    ax.plot(p, data["gaps"], "o", color=COLORS["posterior"], label="gap of the posterior draws")
+    for name, x, y in zip(data["structures"], p, data["gaps"], strict=True):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, -10), fontsize="small")
+    line = np.linspace(0, p.max() * 1.1, 2)
+    ax.plot(line, line / 2, "--", color="0.4", label="parameters / 2")
+    ax.set(xlabel="free parameters", ylabel="EM maximum - mean draw log-likelihood",
+           title="Richer models: the posterior spreads further from the peak")  # fmt: skip
+    ax.legend(fontsize="small")
+    return fig, ax

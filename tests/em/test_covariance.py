@@ -474,7 +474,8 @@ def test_prior_draws_have_the_prior_moments(kind):
 @pytest.mark.parametrize("kind", STRUCTURED)
 def test_batched_scores_equal_each_draws_own(kind):
     draws = [_params(kind, k=2, d=3, seed=s) for s in range(6)]
-    X, _ = draws[0].sample(50, seed=0)
+    X, _ = draws[0].sample(48, seed=0)
+    X = np.vstack([X, X[0] + 40.0, X[1] + 1e160])  # far, and beyond float64's range
     w = np.array([p.weights for p in draws]).reshape(2, 3, 2)
     m = np.array([p.means for p in draws]).reshape(2, 3, 2, 3)
     c = np.array([p.covariances for p in draws])
