@@ -20,7 +20,7 @@ import xarray as xr
 
 import em
 from em import EMResult, GMMParams, GMMPrior
-from em.covariance import covariance_shape
+from em.covariance import covariance_shape, mclust_name
 from em.scaling import Scaling
 from em.validation import check_data
 from gmm_pp.config import SamplerConfig
@@ -121,6 +121,10 @@ class Comparison:
         return self.mle.params.n_components
 
     @property
+    def _mclust_name(self) -> str:
+        return mclust_name(self.covariance_type, self.X.shape[1])
+
+    @property
     def covariance_type(self) -> str:
         """The covariance structure of every fit: spherical, diag, tied or full."""
         return self.mle.params.covariance_type
@@ -163,6 +167,7 @@ class Comparison:
         lines = [
             shown.to_string(index=False),
             "",
+            f"{self.covariance_type} covariances (mclust {self._mclust_name}); "
             f"EM log-likelihood {self.mle.log_likelihood:.4f} in {self.mle.n_iter} "
             f"iterations; MAP-EM objective {self.map_em.objective:.4f}; PyMC MAP "
             f"{'ok' if self.pymc_map.success else 'FAILED'}",
@@ -177,8 +182,9 @@ class Comparison:
         n, d = self.X.shape
         diag = self.diagnostics
         names = "" if self.feature_names is None else f", features={list(self.feature_names)}"
+        kind = "" if self.covariance_type == "spherical" else f", {self.covariance_type}"
         return (
-            f"Comparison(n={n}, d={d}, K={self.n_components}{names}, "
+            f"Comparison(n={n}, d={d}, K={self.n_components}{kind}{names}, "
             f"EM loglik={self.mle.log_likelihood:.6g}, posterior {diag.chains}x{diag.draws}, "
             f"R-hat max={diag.rhat_max:.3f}, warnings={len(self.warnings())})"
         )

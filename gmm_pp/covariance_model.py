@@ -21,6 +21,8 @@ sampler, as it does the spherical one.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -33,20 +35,79 @@ from em.covariance import check_covariance_type
 from em.density import LOG_2PI
 from em.prepared import PreparedData
 
-__all__ = ["STRUCTURES", "build_covariance_model", "data_values", "point", "params_from_point"]
+__all__ = [
+    "STRUCTURES",
+    "UNROLL_MAX_FEATURES",
+    "build_covariance_model",
+    "data_values",
+    "point",
+    "params_from_point",
+]
 
 #: The structures these models cover (spherical is :mod:`gmm_pp.model`).
 STRUCTURES = ("diag", "tied", "full")
 
 
-def _inverse_wishart_logp(value, dof, psi):
+#: Up to this many features the inverse of a Cholesky factor is written out entry by entry
+#: (forward substitution in scalar products and sums: no LAPACK call and no matrix product
+#: in the graph), which halves the full model's cold compile at d = 2 (98 s to about 55 s);
+#: beyond it the graph would grow as d^3, and ``solve_triangular`` is used.
+UNROLL_MAX_FEATURES = 6
+
+
+def _lower_inverse(L, d: int) -> list[list]:
+    """The entries of ``L^{-1}`` for lower-triangular factors ``L`` (..., d, d).
+
+    ``inverse[i][j]`` (``j <= i``) has ``L``'s batch shape; forward substitution.
+    """
+    inverse = [[None] * d for _ in range(d)]
+    for i in range(d):
+        inverse[i][i] = 1.0 / L[..., i, i]
+        for j in range(i):
+            acc = L[..., i, j] * inverse[j][j]
+            for k in range(j + 1, i):
+                acc = acc + L[..., i, k] * inverse[k][j]
+            inverse[i][j] = -acc / L[..., i, i]
+    return inverse
+
+
+def _whitened(L, vectors, d: int):
+    """``||L^{-1} v||^2`` for ``vectors`` (..., K, m, d) and factors ``L`` (..., K, d, d).
+
+    Returns shape (..., K, m).
+    """
+    if d > UNROLL_MAX_FEATURES:
+        inv = solve_triangular(L, pt.broadcast_to(pt.eye(d), L.shape), lower=True)
+        u = pt.sum(vectors[..., :, :, None, :] * inv[..., :, None, :, :], axis=-1)
+        return pt.sum(u**2, axis=-1)
+    inverse = _lower_inverse(L, d)
+    total = 0.0
+    for i in range(d):
+        u = inverse[i][0][..., None] * vectors[..., 0]
+        for j in range(1, i + 1):
+            u = u + inverse[i][j][..., None] * vectors[..., j]
+        total = total + u**2
+    return total
+
+
+def _inverse_wishart_logp(value, dof, psi, d: int):
     """``log InverseWishart(Sigma; nu, Psi)`` through Cholesky factors (batched)."""
-    d = value.shape[-1]
     L = pt.linalg.cholesky(value)
     psi_chol = pt.linalg.cholesky(psi)
     half_log_det = pt.sum(pt.log(pt.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
     psi_half_log_det = pt.sum(pt.log(pt.diagonal(psi_chol, axis1=-2, axis2=-1)), axis=-1)
-    trace = pt.sum(solve_triangular(L, psi_chol, lower=True) ** 2, axis=(-2, -1))
+    # tr(Sigma^-1 Psi) = ||L^-1 chol(Psi)||_F^2, a product of two lower-triangular matrices
+    if d > UNROLL_MAX_FEATURES:
+        trace = pt.sum(solve_triangular(L, psi_chol, lower=True) ** 2, axis=(-2, -1))
+    else:
+        inverse = _lower_inverse(L, d)
+        trace = 0.0
+        for i in range(d):
+            for j in range(i + 1):
+                entry = inverse[i][j] * psi_chol[..., j, j]
+                for k in range(j + 1, i + 1):
+                    entry = entry + inverse[i][k] * psi_chol[..., k, j]
+                trace = trace + entry**2
     return (
         dof * psi_half_log_det
         - 0.5 * dof * d * np.log(2.0)
@@ -66,25 +127,21 @@ def _prior_mean(rv, size, m0, *_):
     return pt.broadcast_to(m0, rv.shape)
 
 
-def _whitened_sq(value, means, L):
+def _whitened_sq(value, means, L, d: int):
     """``||L_k^{-1}(z_i - mu_k)||^2`` and ``sum log diag L_k``: shapes (..., n, K) and (..., K).
 
-    ``L_k^{-1}`` from K small triangular solves, then products over the points (a
-    solve per point and component was 2x slower to sample).  Leading axes are
+    ``L_k^{-1}`` once per component (:func:`_whitened`), then products over the points
+    (a solve per point and component was 2x slower to sample).  Leading axes are
     batch axes, as PyMC may add them.
     """
-    d = L.shape[-1]
-    inv = solve_triangular(L, pt.broadcast_to(pt.eye(d), L.shape), lower=True)  # (..., K, d, d)
     diff = value[..., None, :, :] - means[..., :, None, :]  # (..., K, n, d)
-    u = pt.sum(diff[..., :, :, None, :] * inv[..., :, None, :, :], axis=-1)
-    sq = pt.swapaxes(pt.sum(u**2, axis=-1), -1, -2)
+    sq = pt.swapaxes(_whitened(L, diff, d), -1, -2)
     return sq, pt.sum(pt.log(pt.diagonal(L, axis1=-2, axis2=-1)), axis=-1)
 
 
-def _mixture_logp(value, weights, means, factors):
+def _mixture_logp(value, weights, means, factors, d: int):
     """Per-point log-density of a mixture given the components' Cholesky factors (K, d, d)."""
-    d = pt.cast(value.shape[-1], "float64")
-    sq, half_log_det = _whitened_sq(value, means, factors)
+    sq, half_log_det = _whitened_sq(value, means, factors, d)
     comp = pt.log(weights)[..., None, :] - 0.5 * d * LOG_2PI - half_log_det[..., None, :] - 0.5 * sq
     return pm.math.logsumexp(comp, axis=-1, keepdims=False)
 
@@ -97,10 +154,9 @@ def _diag_mixture_logp(value, weights, means, variances):
     return pm.math.logsumexp(comp, axis=-1, keepdims=False)
 
 
-def _means_logp(value, m0, factors, kappa0):
+def _means_logp(value, m0, factors, kappa0, d: int):
     """``sum_k log N(mu_k; m0, Sigma_k / kappa0)`` from the factors (K, d, d)."""
-    d = pt.cast(value.shape[-1], "float64")
-    sq, half_log_det = _whitened_sq(m0[None, :], value, factors)
+    sq, half_log_det = _whitened_sq(m0[None, :], value, factors, d)
     return pt.sum(-0.5 * d * (LOG_2PI - pt.log(kappa0)) - half_log_det - 0.5 * kappa0 * sq[0])
 
 
@@ -155,7 +211,7 @@ def build_covariance_model(
         if kind == "full":
             dims = ("component", *dims)
         covariances = pm.CustomDist(
-            "covariances", dof, psi, logp=_inverse_wishart_logp,
+            "covariances", dof, psi, logp=functools.partial(_inverse_wishart_logp, d=d),
             signature="(),(d,d)->(d,d)", transform=CholeskyCovTransform(d),
             support_point=_inverse_wishart_mode, dims=dims,
         )  # fmt: skip
@@ -164,11 +220,12 @@ def build_covariance_model(
             factors = pt.broadcast_to(factors, (k, d, d))
         means = pm.CustomDist(
             "means", m0, factors, kappa0,
-            logp=lambda value, m0, factors, kappa0: _means_logp(value, m0, factors, kappa0),
+            logp=functools.partial(_means_logp, d=d),
             signature="(d),(k,d,d),()->(k,d)", support_point=_prior_mean,
             dims=("component", "feature"),
         )  # fmt: skip
-        pm.CustomDist("obs", weights, means, factors, logp=_mixture_logp, observed=Z,
+        pm.CustomDist("obs", weights, means, factors, logp=functools.partial(_mixture_logp, d=d),
+                      observed=Z,
                       signature="(k),(k,d),(k,d,d)->(d)", dims=("point", "feature"))  # fmt: skip
     return model
 
@@ -192,21 +249,15 @@ def data_values(data: PreparedData, prior: GMMPrior, covariance_type: str, n_com
 
 def point(params: GMMParams, data: PreparedData) -> dict[str, np.ndarray]:
     """A model point (natural parameters, standardised units) from parameters in data units."""
-    s = data.scaling.scale
-    return {
-        "weights": np.asarray(params.weights),
-        "means": (params.means - data.scaling.shift) / s,
-        "covariances": params.covariances / s**2,
-    }
+    kind = params.covariance_type
+    w, m, c = data.scaling.to_scaled(params.weights, params.means, params.covariances, kind)
+    return {"weights": w, "means": m, "covariances": c}
 
 
 def params_from_point(values: dict, data: PreparedData, covariance_type: str) -> GMMParams:
     """Natural parameters in standardised units -> GMMParams in the data's units."""
-    s = data.scaling.scale
     w = np.asarray(values["weights"], dtype=np.float64)
-    return GMMParams(
-        w / w.sum(),
-        np.asarray(values["means"]) * s + data.scaling.shift,
-        np.asarray(values["covariances"]) * s**2,
-        covariance_type,
+    w, m, c = data.scaling.from_scaled(
+        w / w.sum(), values["means"], values["covariances"], covariance_type
     )
+    return GMMParams(w, m, c, covariance_type)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -28,6 +30,42 @@ settings.register_profile(
 settings.register_profile("thorough", max_examples=1000, deadline=None)
 _CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if _CI else "dev"))
+
+#: The compiled models the suite uses, as (n, d, K, structure): PyTensor keys a compiled model
+#: by d, K and the structure, not n, so these four cover every test's (the session's
+#: comparison, the 1-D lessons and studies, faithful with K = 2, the full posterior tests).
+WARM_MODELS = [(300, 2, 3, "spherical"), (272, 2, 2, "full"), (300, 1, 2, "spherical"),
+               (272, 2, 2, "spherical")]  # fmt: skip
+
+
+def pytest_sessionstart(session):
+    """Under CI, compile the suite's PyMC models in a background process at once.
+
+    With a cold compile cache each model takes 30-90 s of single-threaded compiling;
+    the EM tests, which come first and use no PyMC, leave the second core to it, and
+    the PyMC tests then load the models from the cache (the same builds: compiled
+    under gmm_pp.compiled's reproducible flags, keyed by their graphs).  Set
+    GMM_PP_WARM=0 to turn it off, =1 to turn it on outside CI.
+    """
+    wanted = os.environ.get("GMM_PP_WARM", "1" if _CI else "0") == "1"
+    if not wanted:
+        return
+    code = (
+        "from gmm_pp.model import get_model\n"
+        f"for shape in {WARM_MODELS!r}:\n"
+        "    get_model(*shape).nutpie_model()\n"
+    )
+    session.config.gmm_pp_warmer = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def pytest_sessionfinish(session):
+    warmer = getattr(session.config, "gmm_pp_warmer", None)
+    if warmer is not None and warmer.poll() is None:
+        warmer.kill()
+        warmer.wait()
+
 
 #: The 2-D three-component truth used across the tests.
 TRUTH_2D = em.GMMParams(

@@ -15,6 +15,7 @@ from scipy import stats
 import em
 from gmm_pp.covariance_model import (
     STRUCTURES,
+    UNROLL_MAX_FEATURES,
     build_covariance_model,
     data_values,
     params_from_point,
@@ -99,3 +100,24 @@ def test_pymc_map_equals_map_em(fitted, data):
         assert_allclose(found[name], want[name], atol=1e-4, err_msg=name)
     back = params_from_point(found, data, kind)
     assert back.allclose(map_em.params, rtol=1e-3, atol=1e-3 * np.abs(map_em.params.means).max())
+
+
+@pytest.mark.parametrize("d", [UNROLL_MAX_FEATURES, UNROLL_MAX_FEATURES + 1])
+def test_log_density_on_both_sides_of_the_unrolled_inverse(d):
+    """Up to UNROLL_MAX_FEATURES the factors' inverses are written out; beyond, solved."""
+    rng = np.random.default_rng(d)
+    A = rng.normal(size=(2, d, d))
+    cov = A @ np.swapaxes(A, 1, 2) + d * np.eye(d)
+    truth = em.GMMParams([0.4, 0.6], rng.normal(0, 3, (2, d)), cov, "full")
+    X, _ = truth.sample(40, seed=1)
+    data = em.prepare(X)
+    prior = em.GMMPrior().resolve(data, 2)
+    model = build_covariance_model(40, d, 2, "full")
+    with model:
+        pm.set_data(data_values(data, prior, "full", 2))
+    logp = model.compile_logp(jacobian=False, **FAST)
+    natural = point(truth, data)
+    scaled = em.GMMParams(natural["weights"], natural["means"], natural["covariances"], "full")
+    constants = prior.scaled(data.scaling.shift, data.scaling.scale, "full")
+    want = _scipy_log_posterior("full", scaled, constants, data.standardised)
+    assert float(logp(_value_point(model, natural))) == pytest.approx(want, rel=1e-10)

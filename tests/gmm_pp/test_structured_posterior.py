@@ -168,6 +168,7 @@ def test_the_comparison_carries_the_structure(full_comparison, tmp_path):
     )
     assert_allclose(loglik[c, t], np.log(mix), rtol=1e-10)
     assert "cov[0,waiting,eruptions]" in comp.summary()
+    assert "full covariances (mclust VVV)" in comp.summary() and ", full," in repr(comp)
     comp.save(tmp_path / "c")
     back = gmm_pp.Comparison.load(tmp_path / "c")
     assert back.covariance_type == "full"
