@@ -228,7 +228,7 @@ def compare(
     data = em.prepare(values, names)  # validated and standardised once, for every fit
     X = data.values
     k = check_n_components(n_components, X.shape[0])
-    kind = check_covariance_type(covariance)
+    kind = check_covariance_type(covariance, "covariance")
     sampler = SamplerConfig() if sampler is None else sampler
     if not isinstance(sampler, SamplerConfig):
         raise InputTypeError(f"sampler: expected a SamplerConfig, got {type(sampler).__name__}")

@@ -223,3 +223,12 @@ def test_fit_takes_the_structure(full_comparison, tmp_path, capsys):
     assert "cov[0,waiting,eruptions]" in capsys.readouterr().out
     page = (out / "report" / "index.html").read_text()
     assert "full-covariance (VVV)" in page
+
+
+def test_bad_structures_are_named_before_any_work(faithful):
+    with pytest.raises(em.InputError, match=r"^covariance: expected one of spherical, diag"):
+        gmm_pp.compare(faithful, 2, covariance="VVV")
+    with pytest.raises(em.InputError, match=r"^truth: .*full mixture is not a diag one"):
+        gmm_pp.compare(faithful, 2, covariance="diag", truth=TRUTH)
+    with pytest.raises(em.InputError, match="full covariance needs more rows than columns"):
+        gmm_pp.compare(np.array([[0.0, 1.0], [1.0, 0.0]]), 1, covariance="full")
