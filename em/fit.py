@@ -6,6 +6,9 @@ records and chooses the best restart.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -148,6 +151,19 @@ def fit(
     if prior is not None and not isinstance(prior, GMMPrior):
         raise InputTypeError(f"prior: expected a GMMPrior or None, got {type(prior).__name__}")
     covariance = check_covariance_type(covariance, "covariance")
+    given = isinstance(init, GMMParams)
+    if (
+        d == 1
+        and covariance in ("diag", "full")
+        and (not given or init.covariance_type == covariance)
+        and _same_prior_in_1d(prior, data, k, covariance)
+    ):
+        # In one dimension diag and full are the spherical model (mclust's V), and so are
+        # their default priors: fitted once, by the spherical engine, in their shapes.
+        start = init.as_structure("spherical") if given else init
+        result = fit(data, k, init=start, n_init=n_init, tol=tol, max_iter=max_iter,
+                     prior=prior, seed=seed, select=select)  # fmt: skip
+        return _in_structure(result, covariance)
     if covariance != "spherical":
         check_structure_data(n, d, covariance, prior is not None)
         return _fit_structured(
@@ -201,6 +217,34 @@ def choose_best(runs: Sequence[EMTrace], offset: float = 0.0, select: str = "reg
     top = max(runs[i].objective[-1] for i in regular)
     margin = _SAME_OPTIMUM * abs(top + offset)
     return next(i for i in regular if runs[i].objective[-1] >= top - margin)
+
+
+def _same_prior_in_1d(prior: GMMPrior | None, data, k: int, kind: str) -> bool:
+    """Whether the 1-D structure's prior is the spherical one (always, without a prior).
+
+    diag's is the same inverse-gamma; full's inverse-Wishart IW(nu, Psi) in one dimension
+    is the inverse-gamma IG(nu / 2, Psi / 2), the spherical one when those are its (a, b).
+    """
+    if prior is None or kind == "diag":
+        return True
+    resolved = prior.resolve(data, k)
+    if resolved.covariance_scale is None:
+        return False
+    close = functools.partial(math.isclose, rel_tol=1e-12)  # the defaults, up to rounding
+    return close(resolved.covariance_dof / 2, resolved.variance_shape) and close(
+        float(resolved.covariance_scale[0, 0]) / 2, resolved.variance_scale
+    )
+
+
+def _in_structure(result: EMResult, kind: str) -> EMResult:
+    """A spherical fit of 1-D data written in the diag or full structure's shapes."""
+
+    def convert(trace: EMTrace) -> EMTrace:
+        cov = trace.covariances[..., None]
+        cov = cov if kind == "diag" else cov[..., None]
+        return dataclasses.replace(trace, params=trace.params.as_structure(kind), covariances=cov)
+
+    return dataclasses.replace(result, restarts=tuple(convert(t) for t in result.restarts))
 
 
 def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, select):

@@ -497,3 +497,20 @@ def test_a_constant_column_leaves_the_spherical_prior_intact():
     _fit(X, 2, prior=em.GMMPrior(), seed=0)  # the spherical MAP needs no scale matrix
     with pytest.raises(em.InputError, match="covariance_scale: the data's covariance matrix"):
         em.fit(X, 2, covariance="full", prior=em.GMMPrior(), seed=0)
+
+
+def test_in_one_dimension_diag_and_full_are_the_spherical_fit():
+    """The same model (mclust's V) and, by default, the same prior: fitted once."""
+    X = np.random.default_rng(4).normal([[-2.0], [2.0]], 1.0, (60, 2, 1)).reshape(-1, 1)
+    for prior in (None, em.GMMPrior()):
+        spherical = em.fit(X, 2, seed=1, prior=prior)
+        for kind in ("diag", "full"):
+            fit = em.fit(X, 2, covariance=kind, seed=1, prior=prior)
+            assert fit.params.covariance_type == kind
+            assert fit.params.allclose(spherical.params.as_structure(kind), rtol=0)
+            assert fit.objective == spherical.objective and fit.n_iter == spherical.n_iter
+            assert fit.restarts[0].covariances.shape[1:] == fit.params.covariances.shape
+            assert fit.params.covariances.ravel().tolist() == spherical.params.variances.tolist()
+    # A full prior that is not the spherical one (nu / 2 != a) is fitted as its own model.
+    own = em.fit(X, 2, covariance="full", seed=1, prior=em.GMMPrior(covariance_dof=6.0))
+    assert own.objective != em.fit(X, 2, seed=1, prior=em.GMMPrior()).objective
