@@ -7,8 +7,6 @@ records and chooses the best restart.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import math
 import warnings
 from collections.abc import Sequence
 
@@ -156,7 +154,7 @@ def fit(
         d == 1
         and covariance in ("diag", "full")
         and (not given or init.covariance_type == covariance)
-        and _same_prior_in_1d(prior, data, k, covariance)
+        and (prior is None or prior.resolve(data, k).same_as_spherical(covariance, d))
     ):
         # In one dimension diag and full are the spherical model (mclust's V), and so are
         # their default priors: fitted once, by the spherical engine, in their shapes.
@@ -217,23 +215,6 @@ def choose_best(runs: Sequence[EMTrace], offset: float = 0.0, select: str = "reg
     top = max(runs[i].objective[-1] for i in regular)
     margin = _SAME_OPTIMUM * abs(top + offset)
     return next(i for i in regular if runs[i].objective[-1] >= top - margin)
-
-
-def _same_prior_in_1d(prior: GMMPrior | None, data, k: int, kind: str) -> bool:
-    """Whether the 1-D structure's prior is the spherical one (always, without a prior).
-
-    diag's is the same inverse-gamma; full's inverse-Wishart IW(nu, Psi) in one dimension
-    is the inverse-gamma IG(nu / 2, Psi / 2), the spherical one when those are its (a, b).
-    """
-    if prior is None or kind == "diag":
-        return True
-    resolved = prior.resolve(data, k)
-    if resolved.covariance_scale is None:
-        return False
-    close = functools.partial(math.isclose, rel_tol=1e-12)  # the defaults, up to rounding
-    return close(resolved.covariance_dof / 2, resolved.variance_shape) and close(
-        float(resolved.covariance_scale[0, 0]) / 2, resolved.variance_scale
-    )
 
 
 def _in_structure(result: EMResult, kind: str) -> EMResult:

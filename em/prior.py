@@ -56,6 +56,8 @@ mixture estimation and model-based clustering", Journal of Classification 24,
 
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
@@ -418,6 +420,26 @@ class GMMPrior:
         if kind == "spherical":
             return log_prior_terms(w, m, c, self.scaled(0.0, 1.0))
         return log_prior_structured(w, m, c, kind, self.scaled(0.0, 1.0, kind))
+
+    def same_as_spherical(self, covariance_type: str, n_features: int) -> bool:
+        """Whether this (resolved) prior of a structure is the spherical one, in 1-D.
+
+        In one dimension diag and full are the spherical model (mclust's V); diag's
+        prior is the same inverse-gamma, and full's inverse-Wishart IW(nu, Psi) is the
+        inverse-gamma IG(nu / 2, Psi / 2): the spherical one when those are its
+        (a, b), as by default (up to rounding).  False in more dimensions and for tied.
+        """
+        self._require_resolved()
+        if n_features != 1 or covariance_type not in ("diag", "full"):
+            return False
+        if covariance_type == "diag":
+            return True
+        if self.covariance_scale is None:
+            return False
+        close = functools.partial(math.isclose, rel_tol=1e-12)
+        return close(self.covariance_dof / 2, self.variance_shape) and close(
+            float(np.asarray(self.covariance_scale).reshape(-1)[0]) / 2, self.variance_scale
+        )
 
     def scaled(
         self, shift, scale: float, covariance_type: str = "spherical"

@@ -131,7 +131,7 @@ def posterior_tree(
 
 
 def _posterior_from_trace(
-    X, trace, scaling: Scaling, reference: GMMParams, feature_names, prior_draws
+    X, trace, scaling: Scaling, reference: GMMParams, feature_names, prior_draws, sampled: str
 ):
     """Nutpie's trace (scaled units) -> relabelled DataTree in the data's units.
 
@@ -145,15 +145,21 @@ def _posterior_from_trace(
     raw, relabelled : tuple of ndarray
         The scaled draws (weights, means, covariances) as sampled and relabelled.
     share_relabelled : float
+
+    ``sampled`` is the structure of the model that was sampled: the spherical one
+    for diag and full in 1-D, whose variances are then written in their shapes.
     """
     kind = reference.covariance_type
     post = trace["posterior"]
-    name, _ = covariance_variable(kind)
+    name, _ = covariance_variable(sampled)
     w, m, v = (post[var].values for var in ("weights", "means", name))
+    if sampled != kind:  # 1-D: (chain, draw, K) variances as (K, 1) or (K, 1, 1) covariances
+        v = v[..., None] if kind == "diag" else v[..., None, None]
     ref_means = (reference.means - scaling.shift) / scaling.scale
     scaled = relabel_draws(w, m, v, ref_means, kind)
+    # (the units of the sampled model: 1-D variances map back as the spherical ones do)
     data_w, data_m, data_v = scaling.from_scaled(
-        scaled.weights, scaled.means, scaled.covariances, kind
+        scaled.weights, scaled.means, scaled.covariances, sampled
     )
     in_data_units = scaled._replace(weights=data_w, means=data_m, covariances=data_v)
     stats = trace["sample_stats"].to_dataset()
@@ -263,8 +269,14 @@ def compare(
         map_em = em.fit(data, k, covariance=kind, init=mle.params, prior=resolved, tol=em_tol)
         timings["map_em"] = time.perf_counter() - t
 
+    # In 1-D, diag and full are the spherical model (em.fit fits them so): sampled as it.
+    sampled = "spherical" if resolved.same_as_spherical(kind, d) else kind
+
+    def as_sampled(params: GMMParams) -> GMMParams:
+        return params.as_structure(sampled)
+
     t = time.perf_counter()
-    mm = get_model(*X.shape, k, kind)
+    mm = get_model(*X.shape, k, sampled)
     timings["model"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -278,8 +290,11 @@ def compare(
     ranked = sorted(mle.restarts, key=lambda r: -r.objective[-1])
     starts = [mle.params] + [r.params for r in ranked if r is not mle.trace][: map_starts - 1]
     with step("PyMC's MAP from the EM estimate"):
-        pymc_map = find_map(mm, data, resolved, starts, reference=map_em.params)
-    pymc_map = dataclasses.replace(pymc_map, params=align_params(pymc_map.params, mle.params))
+        pymc_map = find_map(
+            mm, data, resolved, [as_sampled(s) for s in starts], reference=as_sampled(map_em.params)
+        )
+    found = pymc_map.params.as_structure(kind)
+    pymc_map = dataclasses.replace(pymc_map, params=align_params(found, mle.params))
     timings["map_pymc"] = pymc_map.seconds
 
     t = time.perf_counter()
@@ -291,7 +306,7 @@ def compare(
             mm,
             data,
             resolved,
-            map_em.params,
+            as_sampled(map_em.params),
             sampler,
             int(sampler_seed.generate_state(1)[0]),
             progress=watch,
@@ -303,7 +318,7 @@ def compare(
         k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed), covariance_type=kind
     )
     tree, raw, relabelled, share = _posterior_from_trace(
-        X, trace, scaling, mle.params, names, prior_draws
+        X, trace, scaling, mle.params, names, prior_draws, sampled
     )
     divergences = int(tree["sample_stats"]["diverging"].values.sum())
     diagnostics = diagnose(raw, relabelled, divergences, share, names, kind)

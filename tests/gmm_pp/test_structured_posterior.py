@@ -232,3 +232,24 @@ def test_bad_structures_are_named_before_any_work(faithful):
         gmm_pp.compare(faithful, 2, covariance="diag", truth=TRUTH)
     with pytest.raises(em.InputError, match="full covariance needs more rows than columns"):
         gmm_pp.compare(np.array([[0.0, 1.0], [1.0, 0.0]]), 1, covariance="full")
+
+
+def test_in_one_dimension_full_is_the_spherical_comparison():
+    """diag and full in 1-D are the spherical model: the same fits and draws, in their shapes
+    (and no model of their own compiled)."""
+    X, _ = em.GMMParams([0.4, 0.6], [[-2.0], [2.0]], [1.0, 0.7]).sample(300, seed=2)
+    few = SamplerConfig(draws=100, tune=100, chains=2, cores=2, progress=False)
+    with warnings.catch_warnings():  # few draws: the diagnostics are not what is tested
+        warnings.simplefilter("ignore", gmm_pp.diagnostics.SamplingWarning)
+        spherical = gmm_pp.compare(X, 2, sampler=few, seed=6)
+        full = gmm_pp.compare(X, 2, sampler=few, seed=6, covariance="full")
+    assert full.covariance_type == "full"
+    for name in ("mle", "map_em", "pymc_map"):
+        want = getattr(spherical, name).params.as_structure("full")
+        assert getattr(full, name).params.allclose(want, rtol=0), name
+    w, m, v = spherical.draws()
+    fw, fm, fv = full.draws()
+    assert np.array_equal(fw, w) and np.array_equal(fm, m)
+    assert np.array_equal(fv, v[..., None, None])
+    assert list(full.table()["parameter"][-2:]) == ["cov[0,0,0]", "cov[1,0,0]"]
+    assert_allclose(full.table()["post_mean"], spherical.table()["post_mean"], rtol=1e-14)
