@@ -184,7 +184,7 @@ def compare(
     sampler: SamplerConfig | None = None,
     seed: int | None = None,
     truth: GMMParams | None = None,
-    covariance: str = "spherical",
+    covariance: str = em.defaults.COVARIANCE,
     n_init: int | None = None,
     map_starts: int = 1,
     em_tol: float = 1e-12,

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from em import COVARIANCE_TYPES, GMMParams, GMMPrior
+from em import COVARIANCE_TYPES, GMMParams, GMMPrior, defaults
 from em.validation import check_positive_int, check_real
 from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import GMMError, InputError
@@ -90,7 +90,7 @@ class Scenario:
     weights: tuple[float, ...] | None = None
     truth: str = "fixed"
     prior: dict = field(default_factory=dict)
-    covariance: str = "spherical"
+    covariance: str = defaults.COVARIANCE
 
     def make_prior(self) -> GMMPrior:
         """The prior the fits use (and, for ``truth = "prior"``, draw the truth from)."""
@@ -232,7 +232,7 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
     unknown = set(prior) - _PRIOR_KEYS
     if unknown:
         raise _err(f"{where} ({name})", f"prior: unknown keys {sorted(unknown)}")
-    covariance = entry.get("covariance", "spherical")
+    covariance = entry.get("covariance", defaults.COVARIANCE)
     if covariance not in COVARIANCE_TYPES:
         raise _err(
             f"{where} ({name})",
