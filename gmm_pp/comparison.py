@@ -25,31 +25,15 @@ from em.scaling import Scaling
 from em.validation import check_data
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data, check_feature_names
-from gmm_pp.diagnostics import Diagnostics, flat_params
+from gmm_pp.diagnostics import Diagnostics, covariance_variable, flat_params
 from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
 from gmm_pp.inference import MAPResult
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table, posterior_summary
 
-__all__ = ["Comparison", "covariance_variable"]
+__all__ = ["Comparison"]
 
 _FORMAT_VERSION = 1
-
-
-def covariance_variable(covariance_type: str) -> tuple[str, tuple[str, ...]]:
-    """The posterior's covariance variable and its dims (after chain and draw).
-
-    ``("variances", ("component",))`` for spherical; ``("covariances", dims)``
-    with dims (component, feature), (feature, feature_col) or (component,
-    feature, feature_col) for diag, tied and full.
-    """
-    dims = {
-        "spherical": ("component",),
-        "diag": ("component", "feature"),
-        "tied": ("feature", "feature_col"),
-        "full": ("component", "feature", "feature_col"),
-    }[covariance_type]
-    return ("variances" if covariance_type == "spherical" else "covariances"), dims
 
 
 def _versions() -> dict[str, str]:

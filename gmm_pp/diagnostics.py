@@ -1,6 +1,8 @@
 """Convergence diagnostics computed by the project (nutpie prints none).
 
-R-hat (rank-normalised split), bulk and tail ESS (ArviZ's array functions),
+The parameters' names they report under live here too (the one home of each
+structure's names: :func:`flat_params`, :func:`covariance_variable`).  R-hat
+(rank-normalised split), bulk and tail ESS (ArviZ's array functions),
 divergences, and the share of draws relabelled, with a warning that says what
 to do when R-hat > RHAT_MAX (1.01), ESS per chain < ESS_PER_CHAIN_MIN (100) or any
 transition diverged.
@@ -18,6 +20,7 @@ __all__ = [
     "RHAT_MAX",
     "Diagnostics",
     "SamplingWarning",
+    "covariance_variable",
     "diagnose",
     "flat_index",
     "flat_params",
@@ -82,6 +85,22 @@ class Diagnostics:
     def from_dict(cls, data: dict) -> Diagnostics:
         """Inverse of :meth:`to_dict`."""
         return cls(**data)
+
+
+def covariance_variable(covariance_type: str) -> tuple[str, tuple[str, ...]]:
+    """The posterior's covariance variable and its dims (after chain and draw).
+
+    ``("variances", ("component",))`` for spherical; ``("covariances", dims)``
+    with dims (component, feature), (feature, feature_col) or (component,
+    feature, feature_col) for diag, tied and full.
+    """
+    dims = {
+        "spherical": ("component",),
+        "diag": ("component", "feature"),
+        "tied": ("feature", "feature_col"),
+        "full": ("component", "feature", "feature_col"),
+    }[covariance_type]
+    return ("variances" if covariance_type == "spherical" else "covariances"), dims
 
 
 def flat_index(

@@ -30,6 +30,7 @@ from em.scaling import Scaling
 from gmm_pp.compiled import CachedPyMCModel, compile_model, free_variables, logp_and_grad
 from gmm_pp.covariance_model import build_covariance_model
 from gmm_pp.covariance_model import data_values as structured_values
+from gmm_pp.diagnostics import covariance_variable
 
 __all__ = [
     "MixtureModel",
@@ -232,7 +233,7 @@ class MixtureModel:
     @property
     def covariance_name(self) -> str:
         """The model's covariance variable: ``variances`` (spherical) or ``covariances``."""
-        return "variances" if self.covariance_type == "spherical" else "covariances"
+        return covariance_variable(self.covariance_type)[0]
 
     @property
     def _cholesky(self) -> bool:

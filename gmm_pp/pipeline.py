@@ -20,10 +20,10 @@ from em import GMMParams, GMMPrior
 from em.covariance import check_covariance_type
 from em.scaling import Scaling
 from em.validation import check_n_components
-from gmm_pp.comparison import Comparison, covariance_variable
+from gmm_pp.comparison import Comparison
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data
-from gmm_pp.diagnostics import diagnose
+from gmm_pp.diagnostics import covariance_variable, diagnose
 from gmm_pp.errors import InputError, InputTypeError
 from gmm_pp.inference import find_map, sample_posterior
 from gmm_pp.model import get_model
