@@ -32,6 +32,7 @@ from em.exceptions import (
     SpuriousComponentWarning,
 )
 from em.fit import fit
+from em.grid import fit_structures
 from em.init import kmeans, kmeans_plusplus
 from em.params import GMMParams
 from em.prepared import PreparedData, prepare
@@ -60,6 +61,7 @@ __all__ = [
     "SphericalGaussianMixture",
     "e_step",
     "fit",
+    "fit_structures",
     "initial_params",
     "kmeans",
     "kmeans_plusplus",

@@ -228,8 +228,14 @@ def _in_structure(result: EMResult, kind: str) -> EMResult:
     return dataclasses.replace(result, restarts=tuple(convert(t) for t in result.restarts))
 
 
-def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, select):
-    """:func:`fit` for the diag, tied and full structures (:mod:`em.structured`)."""
+def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, select,
+                    spherical=None):  # fmt: skip
+    """:func:`fit` for the diag, tied and full structures (:mod:`em.structured`).
+
+    ``spherical``, optional: ``(seed, params)``, the spherical fit that ``"auto"``
+    starts from, fitted already with that seed (:func:`em.grid.fit_structures`
+    shares one among the structures); by default it is fitted here.
+    """
     X, scaling = data.values, data.scaling
     n, d = X.shape
     resolved = None if prior is None else prior.resolve(data, k)
@@ -264,9 +270,12 @@ def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, sel
             restart_seed = new_seed(rng)
             runs.append(run(kind_of(label, restart_seed), label, restart_seed))
         restart_seed = new_seed(rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            simpler = fit(data, k, prior=prior, seed=restart_seed, select=select).params
+        if spherical is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                simpler = fit(data, k, prior=prior, seed=restart_seed, select=select).params
+        else:
+            restart_seed, simpler = spherical
         begin = ParamsStart(*scaling.to_scaled(simpler.weights, simpler.means, simpler.variances))
         runs.append(run(begin, "spherical", restart_seed))
     else:

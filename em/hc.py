@@ -21,9 +21,21 @@ O(m^2) for m points, which is why large data are clustered on a subsample.
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
+
 import numpy as np
 
-__all__ = ["hierarchical_partition", "merge_cost", "merge_sequence"]
+__all__ = ["agglomerate", "hierarchical_partition", "merge_cost", "merge_sequence"]
+
+#: Full merge sequences kept, most recent first: one per data set (or subsample) in use.
+#: The sequence down to K clusters is the first ``m - K`` merges of the one down to a
+#: single cluster (the agglomeration is greedy and deterministic), so every K of a
+#: model-selection grid, and every structure, cuts one tree, as mclust does.
+_CACHE_SIZE = 4
+_cache: OrderedDict[tuple, list[tuple[int, int]]] = OrderedDict()
+_lock = threading.Lock()
 
 
 def merge_cost(n_i, n_j, w_i, w_j, sq_dist, alpha: float, d: int):
@@ -55,6 +67,10 @@ def merge_cost(n_i, n_j, w_i, w_j, sq_dist, alpha: float, d: int):
 def merge_sequence(Z: np.ndarray, n_clusters: int, alpha: float | None = None) -> list[tuple]:
     """Agglomerate the rows of ``Z`` down to ``n_clusters``; the merges in order.
 
+    The whole tree (down to one cluster) is computed once per data set and kept
+    (the last few data sets, keyed by their bytes): a cut at another ``n_clusters``
+    costs nothing.
+
     Parameters
     ----------
     Z : ndarray of shape (m, d)
@@ -70,6 +86,24 @@ def merge_sequence(Z: np.ndarray, n_clusters: int, alpha: float | None = None) -
         its two parts; ids are the rows of the first member), ``m - n_clusters``
         of them.
     """
+    m = Z.shape[0]
+    Z = np.ascontiguousarray(Z, dtype=np.float64)
+    key = (Z.shape, alpha, hashlib.blake2b(Z.tobytes(), digest_size=20).digest())
+    with _lock:
+        merges = _cache.get(key)
+        if merges is not None:
+            _cache.move_to_end(key)
+    if merges is None:
+        merges = agglomerate(Z, 1, alpha)
+        with _lock:
+            _cache[key] = merges
+            while len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    return merges[: m - n_clusters]
+
+
+def agglomerate(Z: np.ndarray, n_clusters: int, alpha: float | None = None) -> list[tuple]:
+    """:func:`merge_sequence` computed afresh (no cache): the O(m^2) agglomeration."""
     m, d = Z.shape
     if alpha is None:
         alpha = float(np.mean((Z - Z.mean(axis=0)) ** 2))

@@ -10,6 +10,7 @@ import numpy as np
 
 from em import criteria
 from em.covariance import mclust_name
+from em.density import responsibilities
 from em.exceptions import DegenerateComponentWarning, InputError, SpuriousComponentWarning
 from em.params import GMMParams
 from em.prior import GMMPrior
@@ -568,3 +569,21 @@ class EMResult:
     def aic(self) -> float:
         """``-2 loglik + 2 p``; see :mod:`em.criteria`."""
         return criteria.aic(self.log_likelihood, self.params.n_parameters)
+
+    def icl(self, X) -> float:
+        """``BIC + 2 EN(z)``: the BIC plus twice the entropy of the classification of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The data this result was fitted to (the result does not keep it).
+
+        See :func:`em.criteria.icl`.
+        """
+        if np.shape(X)[0] != self.n_samples:
+            raise InputError(
+                f"X: expected the {self.n_samples} rows this result was fitted to, got "
+                f"{np.shape(X)[0]}"
+            )
+        resp, _ = responsibilities(X, self.params)
+        return criteria.icl(self.bic(), criteria.classification_entropy(resp))
