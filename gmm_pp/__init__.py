@@ -13,9 +13,11 @@ __all__ = [
     "DataError",
     "GMMError",
     "SamplerConfig",
+    "Selection",
     "compare",
     "load_data",
     "load_dataset",
+    "select",
     "simulate",
 ]
 __version__ = "0.1.0"
@@ -26,6 +28,8 @@ _LAZY = {
     "DataError": "gmm_pp.errors",
     "GMMError": "gmm_pp.errors",
     "SamplerConfig": "gmm_pp.config",
+    "Selection": "gmm_pp.selection",
+    "select": "gmm_pp.selection",
     "load_data": "gmm_pp.data",
     "simulate": "gmm_pp.data",
     "load_dataset": "gmm_pp.datasets",

@@ -133,8 +133,19 @@ class Progress:
     have finished.
     """
 
-    def __init__(self, total: int, *, enabled: bool = True, every: float = 10.0, stream=None):
+    def __init__(
+        self,
+        total: int,
+        *,
+        enabled: bool = True,
+        every: float = 10.0,
+        stream=None,
+        label: str = "study",
+        unit: str = "replications",
+    ):
         self.total, self.done, self.failed = total, 0, 0
+        self.label, self.unit = label, unit  # "study", "replications"; "select", "fits"
+        self.compiles = label == "study"  # its first tasks load or compile the PyMC model
         self.before = 0  # finished in an earlier run
         self.enabled, self.every = enabled, every
         self.stream = sys.stderr if stream is None else stream
@@ -153,8 +164,9 @@ class Progress:
             return
         todo = self.total - done_before
         self._write(
-            f"study: {todo} of {self.total} replications to run ({done_before} finished "
-            f"before), {where}; the first ones include loading or compiling the model",
+            f"{self.label}: {todo} of {self.total} {self.unit} to run ({done_before} finished "
+            f"before), {where}"
+            + ("; the first ones include loading or compiling the model" if self.compiles else ""),
             newline=True,
         )
         if not self.tty and todo:
@@ -176,7 +188,7 @@ class Progress:
         """The progress line."""
         now = time.perf_counter()
         text = (
-            f"study: {self.done}/{self.total} replications ({self.failed} failed), "
+            f"{self.label}: {self.done}/{self.total} {self.unit} ({self.failed} failed), "
             f"elapsed {_clock(now - self.start)}"
         )
         if self.first is not None and self.ran >= 2 and now > self.first:
@@ -223,24 +235,26 @@ def run_tasks(
     pool: cf.Executor,
     on_result: Callable[[dict], None],
     fn: Callable[[Task], dict] = run_replication,
+    failure: Callable[[object, str], dict] | None = None,
 ) -> Iterator[dict]:
     """Submit every task, and hand each result to ``on_result`` as it completes.
 
     Yields the results in completion order.  A task whose worker failed (the
-    process died, or ``fn`` itself raised) yields a failed result marked
-    ``"transient": True``: it is reported, not stored, so a rerun retries it.
+    process died, or ``fn`` itself raised) yields ``failure(task, error)``
+    (default: a study's failed replication) marked ``"transient": True``: it is
+    reported, not stored, so a rerun retries it.
     """
     if isinstance(pool, _SerialExecutor):  # one at a time, each stored before the next
         pairs = ((pool.submit(fn, task), task) for task in tasks)
         for future, task in pairs:
-            result = _result(future, task)
+            result = _result(future, task, failure)
             on_result(result)
             yield result
         return
     futures = {pool.submit(fn, task): task for task in tasks}
     try:
         for future in cf.as_completed(futures):
-            result = _result(future, futures[future])
+            result = _result(future, futures[future], failure)
             on_result(result)
             yield result
     finally:
@@ -248,13 +262,13 @@ def run_tasks(
             future.cancel()
 
 
-def _result(future: cf.Future, task: Task) -> dict:
+def _result(future: cf.Future, task, failure) -> dict:
     try:
         return future.result()
     except Exception as exc:  # noqa: BLE001 - the worker itself failed
         from gmm_pp.study.replicate import failed_result
 
         first = (str(exc).strip().splitlines() or [""])[0]
-        result = failed_result(task, f"{type(exc).__name__}: {first} (worker)")
+        result = (failure or failed_result)(task, f"{type(exc).__name__}: {first} (worker)")
         result["transient"] = True
         return result

@@ -47,11 +47,13 @@ class StudyStore:
         study (otherwise the parts would mix two studies).
     """
 
-    def __init__(self, directory: str | Path, config: StudyConfig) -> None:
+    def __init__(
+        self, directory: str | Path, config: StudyConfig, *, meta_name: str = "study.json"
+    ) -> None:
         self.directory = Path(directory)
         self.parts = self.directory / "parts"
-        described = config.to_dict()
-        meta = self.directory / "study.json"
+        described = config.to_dict()  # any record with to_dict() (a selection's, too)
+        meta = self.directory / meta_name
         if meta.exists():
             try:
                 existing = json.loads(meta.read_text(encoding="utf-8"))

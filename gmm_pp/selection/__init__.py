@@ -1,0 +1,43 @@
+"""Model selection: K and the covariance structure by BIC, ICL, AIC and PSIS-LOO.
+
+- :mod:`~gmm_pp.selection.grid` — the EM side, one task per K (every structure).
+- :mod:`~gmm_pp.selection.bayes` — the posteriors of the best models, LOO, stacking.
+- :mod:`~gmm_pp.selection.result` — :class:`Selection`: the table, each criterion's
+  choice, files.
+- :mod:`~gmm_pp.selection.run` — :func:`select`, on any engine, resumable in a folder.
+
+Names load their module on first use: a worker process that runs the grid's
+tasks imports :mod:`em` and :mod:`gmm_pp.selection.grid` only (no pandas).
+"""
+
+__all__ = [
+    "BAYES_MODES",
+    "CRITERIA",
+    "DEFAULT_K",
+    "DEFAULT_TOP",
+    "Selection",
+    "SelectionFormatError",
+    "select",
+]
+
+_LAZY = {
+    "BAYES_MODES": "gmm_pp.selection.run",
+    "DEFAULT_K": "gmm_pp.selection.run",
+    "DEFAULT_TOP": "gmm_pp.selection.run",
+    "select": "gmm_pp.selection.run",
+    "CRITERIA": "gmm_pp.selection.result",
+    "Selection": "gmm_pp.selection.result",
+    "SelectionFormatError": "gmm_pp.selection.result",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gmm_pp.selection' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
