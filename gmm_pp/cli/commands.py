@@ -52,27 +52,111 @@ def _progress(args, message: str) -> None:
 def _cmd_fit(args) -> int:
 
     X, inputs = _load(args.data)
-    # resolved now: the data's scale and the prior are checked before any work
-    prior = from_fields(em.GMMPrior, args, PRIOR_FLAGS).resolve(X, args.components)
+    k = args.components
+    fixed = isinstance(k, int)
+    covariance = args.covariance
+    if fixed and covariance is not None and len(covariance) > 1:
+        raise InputError(
+            f"--covariance: one K ({k}) takes one structure, got {','.join(covariance)}; "
+            "give a range of K (-k 1:9) to choose among several"
+        )
+    prior_fields = from_fields(em.GMMPrior, args, PRIOR_FLAGS)
+    if fixed:  # resolved now: the data's scale and the prior are checked before any work
+        prior_fields.resolve(X, k)
     sampler = _sampler(args)
     out = Path(args.out)
     with output_folder(out, overwrite=args.overwrite, inputs=inputs) as tmp:
         from gmm_pp.pipeline import compare
         from reports import render_report
 
+        selection = None
+        if fixed:
+            structure = em.defaults.COVARIANCE if covariance is None else covariance[0]
+        else:
+            from gmm_pp.selection import DEFAULT_K, select
+
+            selection = select(
+                X,
+                DEFAULT_K if k is None else k,
+                covariance,
+                bayes="none",
+                prior=prior_fields,
+                seed=args.seed,
+                engine="local",
+                progress=not args.quiet,
+            )
+            structure, k = selection.chosen
+            _progress(args, f"gmm-pp: {selection.reason()} {selection.agreement()}")
+            _progress(args, f"gmm-pp: comparing EM, MAP and the posterior of {structure} K = {k}")
         comparison = compare(
-            X,
-            args.components,
-            prior=prior,
-            sampler=sampler,
-            seed=args.seed,
-            covariance=args.covariance,
+            X, k, prior=prior_fields, sampler=sampler, seed=args.seed, covariance=structure
         )
         with step(f"writing the comparison and its report to {out}"):
             comparison.write_files(tmp)
             render_report(comparison, tmp / "report")
+            if selection is not None:
+                from gmm_pp.selection.bayes import model_name
+                from reports.selection import render_selection_report
+
+                (tmp / "selection").mkdir()
+                selection.write_files(tmp / "selection")
+                render_selection_report(
+                    selection,
+                    tmp / "selection",
+                    links={model_name(structure, k): "../report/index.html"},
+                )
     print(comparison.summary())
     _progress(args, f"gmm-pp: saved to {out}; report: {out / 'report' / 'index.html'}")
+    if selection is not None:
+        _progress(args, f"gmm-pp: the selection: {out / 'selection' / 'index.html'}")
+    return EXIT_OK
+
+
+def _cmd_select(args) -> int:
+    from gmm_pp.selection import DEFAULT_K, select
+
+    X, inputs = _load(args.data)
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers: expected an integer >= 1, got {args.workers}")
+    out = Path(args.out)
+    try:
+        selection = select(
+            X,
+            DEFAULT_K if args.components is None else args.components,
+            args.covariance,
+            bayes=args.bayes,
+            top=args.top,
+            prior=from_fields(em.GMMPrior, args, PRIOR_FLAGS),
+            sampler=_sampler(args),
+            seed=args.seed,
+            engine=args.engine,
+            workers=args.workers,
+            address=args.address,
+            out=out,
+            overwrite=args.overwrite,
+            inputs=inputs,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"gmm-pp: interrupted; finished fits are kept in {out}: rerun the same command "
+            "to resume",
+            file=sys.stderr,
+        )
+        return 130  # as gmm_pp.cli.EXIT_INTERRUPTED
+    print(selection.summary())
+    if not args.no_report:
+        from reports import write_report
+        from reports.selection import write_selection_report
+
+        links = {}
+        with step(f"writing the pages to {out}"):
+            for name in selection.bayes_names():
+                write_report(selection.comparison(name), out / "models" / name / "report",
+                             overwrite=True)  # fmt: skip
+                links[name] = f"../models/{name}/report/index.html"
+            index = write_selection_report(selection, out / "report", links=links, overwrite=True)
+        _progress(args, f"gmm-pp: saved to {out}; page: {index}")
     return EXIT_OK
 
 
@@ -104,11 +188,28 @@ def _cmd_demo(args) -> int:
     sampler = _sampler(args)
     with output_folder(out, overwrite=args.overwrite) as tmp:
         from gmm_pp.pipeline import compare
+        from gmm_pp.selection import select
+        from gmm_pp.selection.bayes import model_name
         from reports import render_report
+        from reports.selection import render_selection_report
 
         truth = DEMO_TRUTHS[args.covariance]
         X, _ = simulate(truth, args.n_samples, seed=args.seed)
         _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {truth}")
+        # The first step with real data: which K and structure? (EM's criteria, seconds)
+        selection = select(X, bayes="none", seed=args.seed, engine="local",
+                           progress=not args.quiet)  # fmt: skip
+        true_model = model_name(args.covariance, truth.n_components)
+        found = model_name(*selection.chosen) == true_model
+        _progress(
+            args,
+            f"gmm-pp: {selection.reason()} "
+            + ("That is the truth." if found else f"The truth is {true_model}.")
+            + f" {selection.agreement()}",
+        )
+        (tmp / "selection").mkdir()
+        selection.write_files(tmp / "selection")
+        render_selection_report(selection, tmp / "selection", links={true_model: "../index.html"})
         comparison = compare(
             X,
             truth.n_components,
@@ -121,6 +222,7 @@ def _cmd_demo(args) -> int:
             print(comparison.summary(), file=sys.stderr)
         with step(f"writing the report to {out}"):
             render_report(comparison, tmp, title="gmm-pp demo")
+    _progress(args, f"gmm-pp: the model selection: {(out / 'selection' / 'index.html').resolve()}")
     print((out / "index.html").resolve())
     return EXIT_OK
 
@@ -209,6 +311,7 @@ def _one_line(message: str) -> str:
 COMMANDS = {
     "em": _cmd_em,
     "fit": _cmd_fit,
+    "select": _cmd_select,
     "report": _cmd_report,
     "demo": _cmd_demo,
     "study": _cmd_study,

@@ -22,6 +22,8 @@ __all__ = [
     "UsageError",
     "build_parser",
     "from_fields",
+    "parse_covariances",
+    "parse_k",
 ]
 
 
@@ -46,11 +48,27 @@ class _Parser(argparse.ArgumentParser):
 FIT_EXAMPLES = """\
 examples:
   gmm-pp fit data.csv -k 3 --out fits/data
+  gmm-pp fit faithful --out fits/faithful        # K and the structure chosen by BIC first
+  gmm-pp fit faithful -k 1:5 --covariance tied --out fits/faithful-tied
   gmm-pp fit faithful -k 2 --draws 2000 --seed 1 --out fits/faithful
   gmm-pp fit data.npy -k 2 --weight-concentration 2 --target-accept 0.95 --out fits/run2
   gmm-pp fit data.csv -k 3 --out fits/data --overwrite     # replace an earlier run
   gmm-pp fit faithful -k 3 --covariance tied --out fits/faithful-eee
 
+"""
+
+
+SELECT_EXAMPLES = """\
+examples:
+  gmm-pp select faithful --out sel/faithful
+  gmm-pp select data.csv -k 1:6 --covariance tied,full --bayes all --out sel/data
+  gmm-pp select faithful --bayes none --out sel/em-only      # BIC, ICL, AIC only (seconds)
+  gmm-pp select big.csv --engine dask --address tcp://scheduler:8786 --out sel/big
+
+Rerunning the same command resumes: finished K (DIR/parts) and posteriors
+(DIR/models/NAME) are kept. DIR/table.csv and DIR/selection.json hold the table,
+DIR/report/index.html the page, DIR/models/NAME/report/ each posterior's report.
+BIC, ICL, AIC: lower is better (mclust reports the negatives); elpd_loo: higher is better.
 """
 
 
@@ -97,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit Gaussian mixtures (spherical, diag, tied or full covariances) by EM "
         "(MLE), MAP and posterior.",
         epilog="examples:\n  gmm-pp em data.csv -k 3\n  gmm-pp fit faithful -k 2 --out fits\n"
-        "  gmm-pp demo",
+        "  gmm-pp select faithful --out sel\n  gmm-pp demo",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"gmm-pp {__version__}")
@@ -176,15 +194,91 @@ def build_parser() -> argparse.ArgumentParser:
         "data", metavar="DATA", help="CSV or .npy file, or a bundled data set: " + _bundled()
     )
     p_fit.add_argument(
-        "-k", "--components", type=int, required=True, metavar="K", help="number of components"
+        "-k",
+        "--components",
+        type=parse_k,
+        default=None,
+        metavar="K",
+        help="number of components; a range (1:9) or none: chosen first by BIC over that "
+        "range (default 1:9) and every structure (DIR/selection)",
     )
     _add_output(p_fit, "folder for the comparison and its report (DIR/report)")
     p_fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    _add_covariance(p_fit)
+    p_fit.add_argument(
+        "--covariance",
+        type=parse_covariances,
+        default=None,
+        metavar="STRUCTURE",
+        help="covariance structure: spherical, diag, tied or full (mclust's VII, VVI, EEE, "
+        "VVV); default spherical with one K, all four when K is chosen (a list: tied,full)",
+    )
     _add_sampler(p_fit)
     add_fields(p_fit, em.GMMPrior, PRIOR_FLAGS)
     p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
     p_fit.set_defaults(command="fit")
+
+    p_select = sub.add_parser(
+        "select",
+        help="choose K and the covariance structure: BIC, ICL, AIC and PSIS-LOO side by side",
+        description=(
+            "Fit every K and covariance structure by EM (BIC, ICL, AIC, MAP-EM), then the "
+            "posterior of the best models by BIC (PSIS-LOO, stacking weights), and write the "
+            "table, the figures and the page to --out."
+        ),
+        epilog=SELECT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p_select.add_argument(
+        "data", metavar="DATA", help="CSV or .npy file, or a bundled data set: " + _bundled()
+    )
+    p_select.add_argument(
+        "-k",
+        "--components",
+        type=parse_k,
+        default=None,
+        metavar="RANGE",
+        help="numbers of components: 1:9 (the default), 2:5, or a list 2,3,5",
+    )
+    p_select.add_argument(
+        "--covariance",
+        type=parse_covariances,
+        default=None,
+        metavar="LIST",
+        help="structures: all (the default; spherical and tied in 1-D) or a list such as tied,full",
+    )
+    p_select.add_argument(
+        "--bayes",
+        choices=("top", "all", "none"),
+        default="top",
+        help="which models get a posterior: the --top best by BIC (default), all, or none",
+    )
+    p_select.add_argument(
+        "--top", type=int, default=3, metavar="N", help="models given a posterior (default 3)"
+    )
+    p_select.add_argument("--out", required=True, metavar="DIR", help="the selection's folder")
+    p_select.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="discard what DIR holds and start afresh (without it, DIR resumes the same selection)",
+    )
+    p_select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p_select.add_argument(
+        "--engine",
+        choices=("local", "dask", "serial"),
+        default="local",
+        help="local process pool (default), Dask distributed, or this process only",
+    )
+    p_select.add_argument(
+        "--address", metavar="ADDR", default=None, help="a Dask scheduler, e.g. tcp://host:8786"
+    )
+    p_select.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
+    )
+    _add_sampler(p_select)
+    add_fields(p_select, em.GMMPrior, PRIOR_FLAGS)
+    p_select.add_argument("--no-report", action="store_true", help="skip the HTML pages")
+    p_select.add_argument("--quiet", action="store_true", help="print only the summary")
+    p_select.set_defaults(command="select")
 
     p_report = sub.add_parser(
         "report",
@@ -337,6 +431,37 @@ def _add_covariance(parser, what: str = "") -> None:
 
 def _add_sampler(parser) -> None:
     add_fields(parser, SamplerConfig, SAMPLER_FLAGS)
+
+
+def parse_k(text: str) -> int | range | tuple[int, ...]:
+    """``"3"`` -> 3, ``"1:9"`` -> range(1, 10) (both ends included), ``"2,3,5"`` -> (2, 3, 5)."""
+    expected = "a number of components (3), a range (1:9) or a list (2,3,5)"
+    try:
+        if ":" in text:
+            low, high = (int(part) for part in text.split(":"))
+            if high < low:
+                raise argparse.ArgumentTypeError(
+                    f"expected {expected}, got an empty range {text!r}"
+                )
+            return range(low, high + 1)
+        if "," in text:
+            return tuple(int(part) for part in text.split(","))
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def parse_covariances(text: str) -> tuple[str, ...] | None:
+    """``"all"`` -> None (every structure); ``"tied,full"`` -> ("tied", "full")."""
+    if text == "all":
+        return None
+    kinds = tuple(part.strip() for part in text.split(","))
+    unknown = [k for k in kinds if k not in em.COVARIANCE_TYPES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected all or a list of {', '.join(em.COVARIANCE_TYPES)}, got {text!r}"
+        )
+    return kinds
 
 
 def _bundled() -> str:

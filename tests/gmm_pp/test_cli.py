@@ -388,3 +388,59 @@ def test_em_covariance_flag_fits_that_structure(capsys):
     assert main(["em", "faithful", "-k", "2", "--covariance", "full"]) == 0
     out = capsys.readouterr().out
     assert "full (VVV)" in out and "sd[eruptions]" in out
+
+
+def test_select_writes_table_figures_and_page_and_resumes(tmp_path, capsys):
+    out = tmp_path / "sel"
+    argv = ["select", "faithful", "--bayes", "none", "--engine", "serial", "--out", str(out)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "BIC chose tied K = 3" in captured.out and "ICL prefers full K = 2" in captured.out
+    for name in ("table.csv", "selection.json", "report/index.html", "report/criteria.png"):
+        assert (out / name).is_file(), name
+    page = (out / "report" / "index.html").read_text()
+    assert "BIC chose tied K = 3" in page and "tied-K3" in page
+    table = (out / "table.csv").read_text().splitlines()
+    assert table[0].startswith("model,structure,mclust,k,bic_rank") and table[1].startswith(
+        "tied-K3"
+    )
+    assert main(argv) == 0  # the same command again: resumed, nothing refitted
+    assert "0 of 9 values of K to run (9 finished before)" in capsys.readouterr().err
+    assert main([*argv[:-2], "--seed", "1", "--out", str(out)]) == 1
+    assert "holds a different selection" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "match"),
+    [
+        (["-k", "3:1"], 2, "got an empty range '3:1'"),
+        (["-k", "0:3"], 1, "k: expected integers >= 1, got 0"),
+        (["-k", "1:400"], 1, "k: expected numbers of components at most the 272 data points"),
+        (["--covariance", "oval"], 2, "expected all or a list of spherical, diag, tied, full"),
+        (["--top", "0"], 1, "top: expected an integer >= 1"),
+        (["--bayes", "some"], 2, "invalid choice: 'some'"),
+    ],
+)
+def test_select_errors_are_one_line(tmp_path, capsys, args, code, match):
+    out = tmp_path / "sel"
+    assert main(["select", "faithful", "--out", str(out), *args]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("gmm-pp: error: ") and match in err[0], err
+    assert not out.exists()
+
+
+def test_fit_without_k_selects_then_compares(tmp_path, csv_file, capsys):
+    out = tmp_path / "fit"
+    argv = ["fit", str(csv_file), "--covariance", "spherical", "--draws", "200", "--tune", "200",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "BIC chose spherical K = 3" in err
+    assert "comparing EM, MAP and the posterior of spherical K = 3" in err
+    for name in ("comparison.json", "report/index.html", "selection/index.html",
+                 "selection/table.csv", "selection/criteria.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+    saved = json.loads((out / "comparison.json").read_text())["mle"]
+    assert saved["n_features"] == 2 and len(saved["restarts"][0]["weights"][0]) == 3
+    page = (out / "selection" / "index.html").read_text()
+    assert 'href="../report/index.html"' in page
