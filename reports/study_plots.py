@@ -11,7 +11,16 @@ from matplotlib.figure import Figure
 
 from reports.style import COLORS
 
-__all__ = ["plot_accuracy", "plot_coverage", "plot_sbc"]
+__all__ = ["plot_accuracy", "plot_coverage", "plot_recovery", "plot_sbc"]
+
+#: The criteria of a selection scenario: label, colour, marker (Okabe and Ito).
+_CRITERIA = {
+    "bic": ("BIC", "#0072B2", "o"),
+    "icl": ("ICL", "#E69F00", "s"),
+    "aic": ("AIC", "#009E73", "^"),
+    "elpd_loo": ("PSIS-LOO", "#D55E00", "D"),
+    "stacking_weight": ("stacking", "#CC79A7", "v"),
+}
 
 _ESTIMATORS = ("EM (MLE)", "PyMC MAP", "posterior mean")
 
@@ -134,4 +143,54 @@ def plot_sbc(histograms: list[dict], axes=None):
         ax.set_visible(False)
     if n:
         axes.flat[0].legend(fontsize="x-small")
+    return fig, axes
+
+
+def plot_recovery(recovery: list[dict], axes=None):
+    """How often each criterion chose the true model (left) and the true K (right), against n.
+
+    Parameters
+    ----------
+    recovery : list of dict
+        Records with ``scenario``, ``n``, ``criterion``, ``rate``, ``mcse``,
+        ``rate_k``, ``mcse_k`` (:func:`gmm_pp.study.metrics.recovery`).
+    """
+    if axes is None:
+        axes = Figure(figsize=(11, 4.2), layout="constrained").subplots(1, 2)
+    fig = axes[0].figure
+    bases = sorted({r["scenario"].split("/")[0] for r in recovery})
+    styles = dict(zip(bases, ["-", "--", ":", "-."], strict=False))
+    panels = [("rate", "mcse", "the true model"), ("rate_k", "mcse_k", "the true K")]
+    for ax, (rate, mcse, what) in zip(axes, panels, strict=True):
+        for base in bases:
+            for criterion, (label, colour, marker) in _CRITERIA.items():
+                rs = [
+                    r
+                    for r in recovery
+                    if r["criterion"] == criterion and r["scenario"].split("/")[0] == base
+                ]
+                rs.sort(key=lambda r: r["n"])
+                if not rs:
+                    continue
+                ax.errorbar(
+                    [r["n"] for r in rs],
+                    [r[rate] for r in rs],
+                    yerr=[2 * r[mcse] for r in rs],
+                    color=colour,
+                    marker=marker,
+                    ls=styles[base],
+                    capsize=3,
+                    label=label if len(bases) == 1 else f"{label} ({base})",
+                )
+        ns = sorted({r["n"] for r in recovery})
+        ax.set_xticks(ns)
+        ax.set(
+            xlabel="n (points)",
+            ylabel="share of replications",
+            ylim=(-0.03, 1.03),
+            title=f"How often each criterion chose {what}",
+        )
+        ax.axhline(1.0, color="0.8", lw=0.8)
+    if recovery:
+        axes[0].legend(fontsize="small")
     return fig, axes

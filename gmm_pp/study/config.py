@@ -26,7 +26,9 @@ from gmm_pp.errors import GMMError, InputError
 __all__ = ["Scenario", "StudyConfig", "StudyConfigError", "load_config", "unit_prior"]
 
 _GRID_KEYS = ("n", "k", "d", "separation")
-_SCENARIO_KEYS = {*_GRID_KEYS, "name", "weights", "truth", "prior", "covariance"}
+_SCENARIO_KEYS = {*_GRID_KEYS, "name", "weights", "truth", "prior", "covariance", "select"}
+#: The keys of a selection scenario's ``select`` table, and their defaults.
+_SELECT_DEFAULTS = {"k": [1, 2, 3, 4, 5, 6], "covariance": "all", "bayes": "none", "top": 3}
 _PRIOR_KEYS = {
     "weight_concentration",
     "mean_location",
@@ -80,6 +82,11 @@ class Scenario:
         not depend on the data, so unset fields take :func:`unit_prior`'s values.
     covariance : {"spherical", "diag", "tied", "full"}
         The structure of the truth and of every fit.
+    select : dict or None
+        A model-selection scenario: instead of comparing the fits of the true
+        model, each replication runs :func:`gmm_pp.select` over ``k`` (a list)
+        and ``covariance`` ("all" or a list), with ``bayes`` ("none", "top",
+        "all") and ``top``, and records which model each criterion prefers.
     """
 
     name: str
@@ -91,6 +98,7 @@ class Scenario:
     truth: str = "fixed"
     prior: dict = field(default_factory=dict)
     covariance: str = defaults.COVARIANCE
+    select: dict | None = None
 
     def make_prior(self) -> GMMPrior:
         """The prior the fits use (and, for ``truth = "prior"``, draw the truth from)."""
@@ -146,6 +154,8 @@ class Scenario:
             },
             "covariance": self.covariance,
         }
+        if self.select is not None:  # absent otherwise: earlier studies' folders still resume
+            out["select"] = dict(self.select)
         return out
 
 
@@ -238,6 +248,7 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
             f"{where} ({name})",
             f"'covariance': expected one of {list(COVARIANCE_TYPES)}, got {covariance!r}",
         )
+    select = _select(entry.get("select"), f"{where} ({name})")
     weights = entry.get("weights", "equal")
     grid = {
         key: _as_list(entry.get(key, 4.0 if key == "separation" else None), f"{where}: '{key}'")
@@ -273,7 +284,9 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
                     f"'weights': expected \"equal\" or {k} positive numbers summing to 1, "
                     f"got {weights!r}",
                 )
-        scenario = Scenario(label, n, k, d, sep, wt, truth, prior, covariance)
+        scenario = Scenario(label, n, k, d, sep, wt, truth, prior, covariance, select)
+        if select is not None and max(select["k"]) >= n:
+            raise _err(w, f"select: 'k' goes up to {max(select['k'])}, not below 'n' ({n})")
         try:
             made = scenario.make_prior()
         except GMMError as exc:
@@ -284,6 +297,42 @@ def _scenarios(entry: dict, index: int) -> list[Scenario]:
                 f"prior: 'mean_location' has {made.mean_location.size} values, expected d = {d}",
             )
         out.append(scenario)
+    return out
+
+
+def _select(raw, where: str) -> dict | None:
+    """A selection scenario's ``select`` table, checked, with its defaults filled in."""
+    if raw is None or raw is False:
+        return None
+    if raw is True:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise _err(where, f"'select': expected a table such as {{ k = [1, 2, 3, 4] }}, got {raw!r}")
+    unknown = set(raw) - set(_SELECT_DEFAULTS)
+    if unknown:
+        raise _err(where, f"select: unknown keys {sorted(unknown)}; expected some of "
+                   f"{sorted(_SELECT_DEFAULTS)}")  # fmt: skip
+    out = {**_SELECT_DEFAULTS, **raw}
+    ks = out["k"]
+    if (
+        not isinstance(ks, list)
+        or not ks
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in ks)
+    ):
+        raise _err(where, f"select: 'k': expected a non-empty list of integers >= 1, got {ks!r}")
+    cov = out["covariance"]
+    if cov != "all" and (
+        not isinstance(cov, list) or not cov or not all(c in COVARIANCE_TYPES for c in cov)
+    ):
+        raise _err(
+            where,
+            f"select: 'covariance': expected \"all\" or a list of {list(COVARIANCE_TYPES)}, "
+            f"got {cov!r}",
+        )
+    if out["bayes"] not in ("none", "top", "all"):
+        raise _err(where, f"select: 'bayes': expected none, top or all, got {out['bayes']!r}")
+    out["top"] = _int(out["top"], f"{where}: select: 'top'", 1)
+    out["k"] = sorted(set(ks))
     return out
 
 

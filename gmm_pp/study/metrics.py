@@ -20,6 +20,7 @@ __all__ = [
     "coverage_rate",
     "failures",
     "rank_histogram",
+    "recovery",
     "sbc",
     "summarise",
     "uniformity_pvalue",
@@ -224,11 +225,56 @@ def failures(replications: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def recovery(replications: pd.DataFrame) -> pd.DataFrame:
+    """Selection scenarios: how often each criterion chose the true model, and the true K.
+
+    Returns
+    -------
+    DataFrame
+        Per scenario and criterion: ``rate`` (the true structure and K) and
+        ``rate_k`` (the true K), each with its Monte-Carlo standard error
+        ``sqrt(p (1 - p) / R)``, over the ``replications`` where the criterion
+        was computed.  Empty when the study has no selection scenario.
+    """
+    columns = [c for c in replications.columns if c.startswith("correct_") and
+               not c.startswith("correct_k_")]  # fmt: skip
+    rows = []
+    if not columns:
+        return pd.DataFrame(rows)
+    chosen = replications[replications["error"].fillna("") == ""]
+    chosen = chosen[chosen["truth_model"].notna()] if "truth_model" in chosen else chosen.iloc[:0]
+    for keys, group in chosen.groupby(_KEYS, sort=True):
+        for column in columns:
+            criterion = column.removeprefix("correct_")
+            model = group[column].dropna().to_numpy(dtype=float).astype(bool)
+            k = group[f"correct_k_{criterion}"].dropna().to_numpy(dtype=float).astype(bool)
+            if not model.size:
+                continue
+            rate, mcse = coverage_rate(model)
+            rate_k, mcse_k = coverage_rate(k)
+            rows.append(
+                dict(
+                    zip(_KEYS, keys, strict=True),
+                    truth_model=str(group["truth_model"].iloc[0]),
+                    criterion=criterion,
+                    rate=rate,
+                    mcse=mcse,
+                    rate_k=rate_k,
+                    mcse_k=mcse_k,
+                    replications=int(model.size),
+                )
+            )
+    return pd.DataFrame(rows)
+
+
 def summarise(parameters: pd.DataFrame, replications: pd.DataFrame) -> dict:
     """Every metric, as plain JSON-ready records."""
     out = {"replications": int(len(replications))}
     if not replications.empty:
         out["failures"] = failures(replications).to_dict("records")
+        found = recovery(replications)
+        if not found.empty:
+            out["recovery"] = found.to_dict("records")
     if not parameters.empty:
         out["coverage"] = coverage(parameters).to_dict("records")
         out["accuracy"] = accuracy(parameters).to_dict("records")

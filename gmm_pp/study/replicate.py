@@ -100,6 +100,11 @@ def run_replication(task: Task) -> dict:
         scenario = task.scenario
         truth = scenario.draw_truth(np.random.default_rng(truth_seq))
         X, _ = simulate(truth, scenario.n, seed=np.random.default_rng(data_seq))
+        if scenario.select is not None:
+            rows = []
+            record.update(_selection_record(task, X, truth, fit_seq))
+            record["seconds_total"] = time.perf_counter() - t0
+            return {"key": task.key, "rows": rows, "replication": record}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             comp = compare(
@@ -140,6 +145,51 @@ def run_replication(task: Task) -> dict:
         record["error"] = f"{type(exc).__name__}: {first} ({last.filename}:{last.lineno})"
     record["seconds_total"] = time.perf_counter() - t0
     return {"key": task.key, "rows": rows, "replication": record}
+
+
+def _selection_record(task: Task, X, truth, fit_seq) -> dict:
+    """A selection scenario's replication: which model each criterion preferred.
+
+    For each criterion ``c`` of :data:`gmm_pp.selection.CRITERIA` the record holds
+    ``chosen_c`` (the model's name, empty when not computed), ``correct_c`` (the
+    true structure and K) and ``correct_k_c`` (the true K, any structure).
+    """
+    from gmm_pp.selection import select
+    from gmm_pp.selection.bayes import model_name
+
+    scenario = task.scenario
+    spec = scenario.select
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        selection = select(
+            X,
+            spec["k"],
+            None if spec["covariance"] == "all" else spec["covariance"],
+            bayes=spec["bayes"],
+            top=spec["top"],
+            prior=scenario.make_prior(),
+            sampler=task.sampler,
+            seed=int(fit_seq.generate_state(1)[0]),
+        )
+    true_name = model_name(scenario.covariance, truth.n_components)
+    out = {"truth_model": true_name}
+    for criterion, name in selection.preferred().items():
+        out[f"chosen_{criterion}"] = name or ""
+        out[f"correct_{criterion}"] = np.nan if name is None else float(name == true_name)
+        out[f"correct_k_{criterion}"] = (
+            np.nan if name is None else float(int(name.rsplit("-K", 1)[1]) == truth.n_components)
+        )
+    chosen = selection.grid[
+        (selection.grid["structure"] == selection.chosen[0])
+        & (selection.grid["k"] == selection.chosen[1])
+    ].iloc[0]
+    out.update(
+        em_converged=bool(chosen["converged"]),
+        em_degenerate=bool(chosen["degenerate"]),
+        models_set_aside=int(len(selection.grid) - len(selection.usable())),
+        warnings=" | ".join(sorted({str(w.message).splitlines()[0] for w in caught})),
+    )
+    return out
 
 
 def failed_result(task: Task, error: str) -> dict:

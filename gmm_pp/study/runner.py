@@ -70,6 +70,13 @@ class StudyResult:
                 f"{f['seconds_median']:.1f} s each"
                 + (f"; {nominal} intervals cover {cover}" if cov else "")
             )
+        for r in self.summary.get("recovery", []):
+            if r["criterion"] in ("bic", "elpd_loo"):
+                lines.append(
+                    f"  {r['scenario']}: {r['criterion']} chose the true model "
+                    f"{r['truth_model']} in {r['rate']:.0%} +- {r['mcse']:.0%} of "
+                    f"{r['replications']} replications (the true K in {r['rate_k']:.0%})"
+                )
         sbc = self.summary.get("sbc", [])
         if sbc:
             worst = min(sbc, key=lambda r: r["pvalue"])
