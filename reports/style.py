@@ -18,6 +18,7 @@ __all__ = [
     "LINESTYLES",
     "MARKERS",
     "RHAT_MAX",
+    "STRUCTURES",
     "THRESHOLD",
     "color",
 ]
@@ -40,6 +41,13 @@ LINESTYLES = {
     "truth": "--",
 }
 MARKERS = {"EM (MLE)": "x", "MAP-EM": "+", "PyMC MAP": "1", "posterior mean": "o", "truth": "*"}
+#: The covariance structures of a model-selection figure: (colour, marker).
+STRUCTURES = {
+    "spherical": ("#0072B2", "o"),  # blue
+    "diag": ("#E69F00", "s"),  # orange
+    "tied": ("#009E73", "^"),  # bluish green
+    "full": ("#CC79A7", "D"),  # reddish purple
+}
 #: The data points, faint grey.
 DATA = "0.6"
 FAINT = "0.8"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from gmm_pp.errors import InputError
 from reports.lessons.bayes import mle_vs_bayes
+from reports.lessons.choosing import choosing_k
 from reports.lessons.course import course_example
 from reports.lessons.covariance import covariance_lesson
 from reports.lessons.degeneracy import degeneracy
@@ -45,6 +46,8 @@ LESSONS: dict[str, tuple[str, Callable[..., Lesson]]] = {
     "gradient": ("EM as preconditioned gradient ascent, against plain ascent", gradient_lesson),
     "covariance": ("beyond circles: diag, tied and full covariances on faithful",
                    covariance_lesson),
+    "choosing-k": ("the likelihood always rises with K: BIC, ICL and LOO do not",
+                   choosing_k),
 }  # fmt: skip
 
 

@@ -14,6 +14,9 @@ from reports.style import COLORS
 
 __all__ = [
     "plot_bayes_vs_n",
+    "plot_criteria_grid",
+    "plot_loglik_vs_k",
+    "plot_loo_models",
     "plot_course_example",
     "plot_degeneracy",
     "plot_endpoints",
@@ -204,3 +207,45 @@ def plot_gap_vs_parameters(data: dict, ax=None):
            title="Richer models: the posterior spreads further from the peak")  # fmt: skip
     ax.legend(fontsize="small")
     return fig, ax
+
+
+def plot_loglik_vs_k(data: dict, axes=None):
+    """The log-likelihood (left) and BIC, ICL and AIC (right) against K for one structure.
+
+    ``data``: ``k``, ``log_likelihood``, ``bic``, ``icl``, ``aic`` (lists), ``truth``
+    (the true K, or None).
+    """
+    fig, axes = _axes(2, axes)
+    k = np.asarray(data["k"])
+    axes[0].plot(k, data["log_likelihood"], "o-", color=COLORS["EM (MLE)"])
+    axes[0].set(xlabel="K", ylabel="maximised log-likelihood",
+                title="The log-likelihood only rises with K")  # fmt: skip
+    for name, colour, marker in (("bic", "#0072B2", "o"), ("icl", "#E69F00", "s"),
+                                 ("aic", "#009E73", "^")):  # fmt: skip
+        values = np.asarray(data[name])
+        axes[1].plot(k, values, marker=marker, color=colour, label=name.upper())
+        best = int(np.argmin(values))
+        axes[1].plot(k[best], values[best], "o", ms=14, mfc="none", mec=colour)
+    if data.get("truth") is not None:
+        for ax in axes:
+            ax.axvline(data["truth"], color="0.5", ls=":", label="true K")
+    axes[1].set(xlabel="K", ylabel="criterion (lower is better)",
+                title="Penalised: a minimum (ringed)")  # fmt: skip
+    axes[1].legend(fontsize="small")
+    for ax in axes:
+        ax.set_xticks(k)
+    return fig, axes
+
+
+def plot_criteria_grid(data: dict, axes=None):
+    """BIC and ICL against K for every structure (the selection page's figure)."""
+    from reports.selection_plots import plot_criteria
+
+    return plot_criteria(data["criteria"], data["chosen"], axes=axes)
+
+
+def plot_loo_models(data: dict, ax=None):
+    """elpd_loo of each fitted posterior with 2 SE bars, and its stacking weight."""
+    from reports.selection_plots import plot_loo
+
+    return plot_loo(data["loo"], ax=ax)
