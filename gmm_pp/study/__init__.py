@@ -3,12 +3,12 @@
 >>> from gmm_pp.study import load_config, run_study      # doctest: +SKIP
 >>> result = run_study(load_config("study.toml"), "out")  # doctest: +SKIP
 >>> print(result.text())                                  # doctest: +SKIP
+
+Names load their module on first use: a worker process, which imports
+:mod:`gmm_pp.study.engine` to start, does not load pandas and the metrics.
 """
 
 from pathlib import Path
-
-from gmm_pp.study.config import Scenario, StudyConfig, StudyConfigError, load_config, unit_prior
-from gmm_pp.study.runner import StudyResult, run_study
 
 __all__ = [
     "EXAMPLE",
@@ -23,3 +23,25 @@ __all__ = [
 
 #: The example study that ships with the package.
 EXAMPLE = Path(__file__).with_name("example.toml")
+
+_LAZY = {
+    "Scenario": "gmm_pp.study.config",
+    "StudyConfig": "gmm_pp.study.config",
+    "StudyConfigError": "gmm_pp.study.config",
+    "load_config": "gmm_pp.study.config",
+    "unit_prior": "gmm_pp.study.config",
+    "StudyResult": "gmm_pp.study.runner",
+    "run_study": "gmm_pp.study.runner",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gmm_pp.study' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
