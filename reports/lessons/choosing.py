@@ -26,14 +26,21 @@ _N = 300
 _KS = tuple(range(1, 9))
 
 
-def _rises(values) -> tuple[bool, list[int]]:
-    """Whether a sequence never falls (to rounding), and where it does."""
+def _rises(ks, values) -> tuple[bool, list[int]]:
+    """Whether a sequence never falls (to rounding), and the K where it falls."""
     steps = np.diff(np.asarray(values, dtype=float))
-    falls = [i + 1 for i, s in enumerate(steps) if s < -1e-6]
+    falls = [int(ks[i + 1]) for i, s in enumerate(steps) if s < -1e-6]
     return not falls, falls
 
 
-def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3, 4), **_) -> Lesson:
+def choosing_k(
+    *,
+    seed: int = 0,
+    sampler=None,
+    bayes_k: tuple[int, ...] = (2, 3, 4),
+    faithful_k=range(1, 10),
+    **_,
+) -> Lesson:
     """The criteria against K on simulated data and on faithful, and LOO of the posteriors.
 
     Parameters
@@ -43,6 +50,8 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
     bayes_k : tuple of int
         The K whose spherical posterior is sampled on the simulated data (each
         new K compiles its own model the first time).
+    faithful_k : iterable of int
+        The K of faithful's grid (every structure).
     """
     truth = DEMO_TRUTH
     X, _ = simulate(truth, _N, seed=seed)
@@ -50,7 +59,7 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
         warnings.simplefilter("ignore")
         grid = select(X, _KS, "spherical", bayes="none", seed=seed)
     g = grid.grid.sort_values("k")
-    rises, falls = _rises(g["log_likelihood"])
+    rises, falls = _rises(g["k"].to_numpy(), g["log_likelihood"])
     best = {c: int(g.loc[g[c].idxmin(), "k"]) for c in ("bic", "icl", "aic")}
     rows = [
         [
@@ -79,19 +88,21 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
             "component contains the smaller one (give the extra component no weight), so its "
             "maximum can only be higher. "
             if rises
-            else f"The maximised log-likelihood falls at K = {falls}: EM found a lower maximum "
-            "there than the smaller model's, which a better start would beat. "
+            else f"The log-likelihood EM found falls at K = {', '.join(map(str, falls))}: there "
+            "EM stopped at a local maximum below the smaller model's (the global maximum "
+            "cannot be lower, since the larger model contains the smaller one). "
         )
         + f"From K = {k_true - 1} to {k_true} it rises by {before:.1f}; from {k_true} to "
         f"{k_true + 1} by only {after:.1f}, for {extra} more parameters. BIC charges log n = "
         f"{log_n:.2f} per parameter (times 2 in its -2 log-likelihood units), AIC 2, and ICL "
         "adds to BIC twice the entropy of the classification. "
         + (
-            f"{', '.join(found)} reach their minimum at the true K = {k_true}"
+            f"{' and '.join(found)} reach{'es its' if len(found) == 1 else ' their'} minimum "
+            f"at the true K = {k_true}"
             if found
             else "No criterion reaches its minimum at the true K"
         )
-        + (f"; {', '.join(missed)} do not." if missed else ".")
+        + (f"; {', '.join(missed)} {'does' if len(missed) == 1 else 'do'} not." if missed else ".")
     )
     # The posterior of a few K: PSIS-LOO and stacking.
     with warnings.catch_warnings():
@@ -140,11 +151,14 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
         + ", ".join(f"{r['name']} {r['stacking_weight']:.2f}" for r in loo_data["loo"])
         + "."
     )
+    notes = [f"{name}: {w}" for name, w in zip(b.index, b["posterior_warnings"], strict=True) if w]
+    if notes:
+        text2 += f" Warnings: {'; '.join(notes)}."
     # Faithful: four structures, where the criteria disagree.
     frame = load_dataset("faithful", as_frame=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        faithful = select(frame, range(1, 10), bayes="none", seed=seed)
+        faithful = select(frame, faithful_k, bayes="none", seed=seed)
     fdata = selection_figure_data(faithful)
     t = faithful.table()
     pref = faithful.preferred()
@@ -159,12 +173,13 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
         for name in dict.fromkeys(v for v in pref.values() if v is not None)
     ]
     text3 = (
-        f"Old Faithful ({frame.shape[0]} eruptions), every structure and K = 1..9. "
+        f"Old Faithful ({frame.shape[0]} eruptions), every structure and K = "
+        f"{min(faithful.ks)}..{max(faithful.ks)}. "
         f"{faithful.reason()} {faithful.agreement()} Where they disagree, the question "
         "differs: BIC approximates which model is most probable given the data, ICL which "
         "gives a clear clustering (overlapping components cost it their classification "
-        "entropy), AIC which predicts best in the long run (its small penalty lets "
-        "components that capture a little skewness in."
+        "entropy), AIC which predicts best in the long run: its small penalty lets in "
+        "components that only bend the density a little."
     )
     return Lesson(
         name="choosing-k",
@@ -178,7 +193,7 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
         ),
         sections=[
             Section(
-                "The log-likelihood always rises with K",
+                "The likelihood's maximum always rises with K",
                 text1,
                 table=Table(["K", "parameters", "log-likelihood", "BIC", "ICL", "AIC"], rows),
                 figure=Figure(
@@ -214,7 +229,7 @@ def choosing_k(*, seed: int = 0, sampler=None, bayes_k: tuple[int, ...] = (2, 3,
             ),
             Section(
                 "Faithful: where the criteria disagree",
-                text3 + ").",
+                text3,
                 table=Table(["preferred model", "BIC", "ICL", "AIC", "parameters"], frows),
                 figure=Figure(plot_criteria_grid, fdata),
             ),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from markupsafe import escape
@@ -23,12 +25,19 @@ OPTIONS = {
     "initialisation": {"n": 300, "starts": 10, "sampler": FEW},
     "mle-vs-bayes": {"ns": (300,), "sampler": FEW},
     "degeneracy": {"n": 300, "starts": 10, "sampler": FEW},
+    "choosing-k": {"sampler": FEW, "bayes_k": (2, 3), "faithful_k": range(1, 5)},
 }
+
+
+@functools.cache
+def _built(name: str):
+    """Each lesson built once for the module's tests."""
+    return build_lesson(name, **OPTIONS[name])
 
 
 @pytest.mark.parametrize("name", list(LESSONS))
 def test_every_lesson_writes_its_page(name, tmp_path, comparison):  # comparison: shared compile
-    lesson = build_lesson(name, **OPTIONS[name])
+    lesson = _built(name)
     index = write_lesson(lesson, tmp_path / name)
     html = index.read_text()
     assert str(escape(lesson.title)) in html
@@ -98,7 +107,9 @@ def test_no_lesson_warns_about_its_own_settings(comparison):  # comparison: shar
     for name in LESSONS:
         # The covariance lesson's diag and tied posteriors would compile two more models
         # (about 90 s cold); they are checked by hand (BENCHMARKS.md, issue 15).
-        options = {"structures": ("spherical", "full")} if name == "covariance" else {}
+        # The choosing-k lesson's K = 4 posterior likewise (about 30 s cold; checked by hand).
+        options = {"covariance": {"structures": ("spherical", "full")},
+                   "choosing-k": {"bayes_k": (2, 3)}}.get(name, {})  # fmt: skip
         lesson = build_lesson(name, **options)
         text = " ".join(section.text for section in lesson.sections)
         assert "Warnings:" not in text, (name, text[text.find("Warnings:") :])
@@ -110,3 +121,22 @@ def test_no_lesson_warns_about_its_own_settings(comparison):  # comparison: shar
             assert data["loglik"][-1] > max(data["loglik"][:10]) + 4  # the climb
             assert data["log_posterior"][-1] < -1e10  # the prior's plunge, on its own axis
             assert data["collapsed"] is not None and data["collapsed"]["sd"] > 0
+
+
+def test_choosing_k_says_what_its_tables_show(comparison):
+    lesson = _built("choosing-k")
+    first, loo, faithful = lesson.sections
+    rows = first.table.rows
+    loglik = [float(r[2]) for r in rows]
+    rises = all(b >= a - 0.05 for a, b in zip(loglik, loglik[1:], strict=False))
+    assert ("rises at every step" in first.text) == rises
+    said = first.text.split("true K = 3")
+    for column, name in ((3, "BIC"), (4, "ICL"), (5, "AIC")):
+        best_k = rows[int(np.argmin([float(r[column]) for r in rows]))][0]
+        if best_k == "3":  # named before "the true K = 3"
+            assert name in said[0].split("the entropy of the classification.")[-1], name
+        else:
+            assert f"{name} (K = {best_k})" in said[-1], (name, best_k, first.text)
+    weights = [float(r[7]) for r in loo.table.rows]
+    assert sum(weights) == pytest.approx(1.0, abs=0.011)
+    assert "BIC prefers tied K = 3" in faithful.text and "ICL prefers full K = 2" in faithful.text
