@@ -178,11 +178,15 @@ def write_page(render, subject, out_dir: str | Path, *, overwrite: bool = False,
     return Path(out_dir) / "index.html"
 
 
-def render_report(comparison, folder: str | Path, *, title: str | None = None) -> Path:
+def render_report(
+    comparison, folder: str | Path, *, title: str | None = None, selection: str | None = None
+) -> Path:
     """Write the report's files into the existing folder ``folder`` (not atomic).
 
     Use :func:`write_report`, or call this inside :func:`gmm_pp.io.output_folder`
     to write the report together with other files (as ``gmm-pp fit`` does).
+    ``selection``: the link (relative to the page) to the model selection that
+    chose this model, shown at the top.
 
     Returns
     -------
@@ -228,6 +232,7 @@ def render_report(comparison, folder: str | Path, *, title: str | None = None) -
         rows=rows,
         figures=figures,
         versions=comparison.versions,
+        selection=selection,
     )
     payload = {
         "figures": fd.to_json(),

@@ -55,9 +55,10 @@ def _cmd_fit(args) -> int:
     k = args.components
     fixed = isinstance(k, int)
     covariance = args.covariance
-    if fixed and covariance is not None and len(covariance) > 1:
+    if fixed and covariance is not None and (covariance == "all" or len(covariance) > 1):
+        given = covariance if covariance == "all" else ",".join(covariance)
         raise InputError(
-            f"--covariance: one K ({k}) takes one structure, got {','.join(covariance)}; "
+            f"--covariance: one K ({k}) takes one structure, got {given}; "
             "give a range of K (-k 1:9) to choose among several"
         )
     prior_fields = from_fields(em.GMMPrior, args, PRIOR_FLAGS)
@@ -93,7 +94,11 @@ def _cmd_fit(args) -> int:
         )
         with step(f"writing the comparison and its report to {out}"):
             comparison.write_files(tmp)
-            render_report(comparison, tmp / "report")
+            render_report(
+                comparison,
+                tmp / "report",
+                selection=None if selection is None else "../selection/index.html",
+            )
             if selection is not None:
                 from gmm_pp.selection.bayes import model_name
                 from reports.selection import render_selection_report
@@ -221,7 +226,7 @@ def _cmd_demo(args) -> int:
         if not args.quiet:
             print(comparison.summary(), file=sys.stderr)
         with step(f"writing the report to {out}"):
-            render_report(comparison, tmp, title="gmm-pp demo")
+            render_report(comparison, tmp, title="gmm-pp demo", selection="selection/index.html")
     _progress(args, f"gmm-pp: the model selection: {(out / 'selection' / 'index.html').resolve()}")
     print((out / "index.html").resolve())
     return EXIT_OK

@@ -451,10 +451,10 @@ def parse_k(text: str) -> int | range | tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
 
-def parse_covariances(text: str) -> tuple[str, ...] | None:
-    """``"all"`` -> None (every structure); ``"tied,full"`` -> ("tied", "full")."""
+def parse_covariances(text: str) -> tuple[str, ...] | str:
+    """``"all"`` -> ``"all"`` (every structure); ``"tied,full"`` -> ("tied", "full")."""
     if text == "all":
-        return None
+        return text
     kinds = tuple(part.strip() for part in text.split(","))
     unknown = [k for k in kinds if k not in em.COVARIANCE_TYPES]
     if unknown:

@@ -444,3 +444,17 @@ def test_fit_without_k_selects_then_compares(tmp_path, csv_file, capsys):
     assert saved["n_features"] == 2 and len(saved["restarts"][0]["weights"][0]) == 3
     page = (out / "selection" / "index.html").read_text()
     assert 'href="../report/index.html"' in page
+    assert 'href="../selection/index.html"' in (out / "report" / "index.html").read_text()
+
+
+def test_fit_with_one_k_takes_one_structure(tmp_path, csv_file, capsys):
+    for given in ("all", "tied,full"):
+        out = tmp_path / given
+        assert (
+            main(["fit", str(csv_file), "-k", "3", "--covariance", given, "--out", str(out)]) == 1
+        )
+        err = capsys.readouterr().err.strip().splitlines()
+        assert (
+            len(err) == 1 and f"--covariance: one K (3) takes one structure, got {given}" in err[0]
+        )
+        assert not out.exists()
