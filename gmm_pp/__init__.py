@@ -8,6 +8,8 @@ neither PyMC nor matplotlib, and the command line can guard its very first
 imports against Ctrl-C.
 """
 
+from gmm_pp._lazy import lazy_names
+
 __all__ = [
     "Comparison",
     "DataError",
@@ -36,13 +38,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'gmm_pp' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names("gmm_pp", _LAZY, list(globals()))

@@ -18,6 +18,7 @@ __all__ = [
     "InputTypeError",
     "OutputError",
     "SamplingError",
+    "describe_failure",
 ]
 
 
@@ -39,3 +40,16 @@ class ComparisonFormatError(GMMError, ValueError):
 
 class SamplingError(GMMError, RuntimeError):
     """The sampler did not deliver a complete sample (never turned into a result)."""
+
+
+def describe_failure(exc: BaseException) -> str:
+    """An exception in one line, with where it was raised: how a failed task is recorded.
+
+    ``"TypeError: its first line (file.py:12)"``.
+    """
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    first = (str(exc).strip().splitlines() or [""])[0]
+    where = f" ({frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {first}{where}"

@@ -32,7 +32,13 @@ from pathlib import Path
 
 from gmm_pp.errors import OutputError
 
-__all__ = ["folder_lock", "output_folder", "refuse_unsafe_target", "write_atomic"]
+__all__ = [
+    "folder_lock",
+    "output_folder",
+    "refuse_unsafe_target",
+    "resumable_folder",
+    "write_atomic",
+]
 
 _PARTIAL = "gmm-pp-partial"
 _REPLACED = "gmm-pp-replaced"
@@ -277,6 +283,37 @@ def output_folder(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+
+
+@contextlib.contextmanager
+def resumable_folder(
+    target: str | Path,
+    meta: str,
+    *,
+    overwrite: bool = False,
+    inputs: Iterable[str | Path] = (),
+) -> Iterator[Path]:
+    """Hold ``target`` for a run that stores its parts as they finish, and resumes (studies).
+
+    With ``overwrite`` a non-empty ``target`` is replaced by an empty folder at once.
+    Without it, a folder holding ``meta`` (a run of the same kind: the caller checks
+    that it is the same run) is resumed, and any other non-empty folder is refused.
+    The folder's one-writer lock is held for the duration.
+
+    Yields
+    ------
+    Path
+        The absolute target.
+    """
+    inputs = list(inputs)
+    target = refuse_unsafe_target(target, overwrite=True, inputs=inputs)
+    if overwrite and target.is_dir() and any(target.iterdir()):
+        with output_folder(target, overwrite=True, inputs=inputs):
+            pass  # an empty folder swapped in at once; the earlier run removed
+    with folder_lock(target):
+        if not (target / meta).exists():
+            refuse_unsafe_target(target, overwrite=False, inputs=inputs)
+        yield target
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> None:

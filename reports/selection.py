@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from gmm_pp.selection.bayes import model_name, parse_model_name
+from gmm_pp.selection.result import DISPLAY_COLUMNS, format_cell
 from reports.html import render_page, save_figure, write_page
 
 __all__ = [
@@ -21,10 +23,6 @@ __all__ = [
     "selection_figure_data",
     "write_selection_report",
 ]
-
-
-def _name(structure: str, k: int) -> str:
-    return f"{structure}-K{k}"
 
 
 def selection_figure_data(selection) -> dict:
@@ -54,7 +52,7 @@ def selection_figure_data(selection) -> dict:
     ]
     loo = [
         {
-            "name": _name(r["structure"], int(r["k"])),
+            "name": model_name(r["structure"], int(r["k"])),
             "structure": str(r["structure"]),
             "k": int(r["k"]),
             **{
@@ -76,8 +74,8 @@ def selection_figure_data(selection) -> dict:
     chosen = {}
     for criterion, name in selection.preferred().items():
         if name is not None:
-            structure, k = name.rsplit("-K", 1)
-            chosen[criterion] = {"structure": structure, "k": int(k)}
+            structure, k = parse_model_name(name)
+            chosen[criterion] = {"structure": structure, "k": k}
     return {"criteria": criteria, "loo": loo, "chosen": chosen, "n_samples": selection.n_samples}
 
 
@@ -189,29 +187,13 @@ def render_selection_report(selection, folder: str | Path, *, links: dict | None
         figures.append(save_figure(fig, tmp, "loo", captions["loo"], dpi=100))
     table = selection.table()
     links = dict(links or {})
-    columns = [
-        "structure",
-        "mclust",
-        "k",
-        "bic_rank",
-        "log_likelihood",
-        "n_parameters",
-        "bic",
-        "icl",
-        "aic",
-        "map_em_objective",
-        "elpd_loo",
-        "elpd_loo_se",
-        "p_loo",
-        "stacking_weight",
-        "flags",
-    ]
+    columns = list(DISPLAY_COLUMNS)
     rows = []
     for name, r in table.iterrows():
-        cells = [_cell(r[c]) for c in columns]
+        cells = [format_cell(r[c]) for c in columns]
         rows.append({"name": name, "cells": cells, "href": links.get(name)})
     structure, k = selection.chosen
-    chosen = _name(structure, k)
+    chosen = model_name(structure, k)
     render_page(
         tmp,
         "selection.html.j2",
@@ -229,15 +211,3 @@ def render_selection_report(selection, folder: str | Path, *, links: dict | None
     )
     (tmp / "data.json").write_text(json.dumps(data, allow_nan=True, default=float), "utf-8")
     return tmp / "index.html"
-
-
-def _cell(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else ""
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if not np.isfinite(value):
-            return ""
-        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-    return str(value)

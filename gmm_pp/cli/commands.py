@@ -143,12 +143,7 @@ def _cmd_select(args) -> int:
             progress=not args.quiet,
         )
     except KeyboardInterrupt:
-        print(
-            f"gmm-pp: interrupted; finished fits are kept in {out}: rerun the same command "
-            "to resume",
-            file=sys.stderr,
-        )
-        return 130  # as gmm_pp.cli.EXIT_INTERRUPTED
+        return _interrupted("fits", out)
     print(selection.summary())
     if not args.no_report:
         from reports import write_report
@@ -272,12 +267,7 @@ def _cmd_study(args) -> int:
             inputs=[] if args.example else [source],
         )
     except KeyboardInterrupt:
-        print(
-            f"gmm-pp: interrupted; finished replications are kept in {args.out}: "
-            "rerun the same command to resume",
-            file=sys.stderr,
-        )
-        return 130  # as gmm_pp.cli.EXIT_INTERRUPTED
+        return _interrupted("replications", args.out)
     print(result.text())
     if not args.no_report:
         from reports.study import write_study_report
@@ -306,6 +296,15 @@ def _cmd_teach(args) -> int:
         render_lesson(lesson, tmp)
     print((out / "index.html").resolve())
     return EXIT_OK
+
+
+def _interrupted(what: str, out) -> int:
+    """Ctrl-C during a resumable run: what is kept, and how to resume."""
+    print(
+        f"gmm-pp: interrupted; finished {what} are kept in {out}: rerun the same command to resume",
+        file=sys.stderr,
+    )
+    return 130  # as gmm_pp.cli.EXIT_INTERRUPTED
 
 
 def _one_line(message: str) -> str:

@@ -255,25 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_select.add_argument(
         "--top", type=int, default=3, metavar="N", help="models given a posterior (default 3)"
     )
-    p_select.add_argument("--out", required=True, metavar="DIR", help="the selection's folder")
-    p_select.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="discard what DIR holds and start afresh (without it, DIR resumes the same selection)",
-    )
+    _add_resumable(p_select, "selection")
     p_select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p_select.add_argument(
-        "--engine",
-        choices=("local", "dask", "serial"),
-        default="local",
-        help="local process pool (default), Dask distributed, or this process only",
-    )
-    p_select.add_argument(
-        "--address", metavar="ADDR", default=None, help="a Dask scheduler, e.g. tcp://host:8786"
-    )
-    p_select.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
-    )
     _add_sampler(p_select)
     add_fields(p_select, em.GMMPrior, PRIOR_FLAGS)
     p_select.add_argument("--no-report", action="store_true", help="skip the HTML pages")
@@ -334,24 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_study.add_argument(
         "--example", action="store_true", help="run the example study shipped with gmm-pp"
     )
-    p_study.add_argument("--out", required=True, metavar="DIR", help="the study's folder")
-    p_study.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="discard what DIR holds and start afresh (without it, DIR resumes the same study)",
-    )
-    p_study.add_argument(
-        "--engine",
-        choices=("local", "dask", "serial"),
-        default="local",
-        help="local process pool (default), Dask distributed, or this process only",
-    )
-    p_study.add_argument(
-        "--address", metavar="ADDR", default=None, help="a Dask scheduler, e.g. tcp://host:8786"
-    )
-    p_study.add_argument(
-        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
-    )
+    _add_resumable(p_study, "study")
     p_study.add_argument(
         "--retry-failed", action="store_true", help="rerun replications recorded as failed"
     )
@@ -374,6 +340,28 @@ def build_parser() -> argparse.ArgumentParser:
     p_teach.add_argument("--quiet", action="store_true", help="print only the page's path")
     p_teach.set_defaults(command="teach")
     return parser
+
+
+def _add_resumable(parser, what: str) -> None:
+    """The folder and the engine of a run that resumes (a study, a selection)."""
+    parser.add_argument("--out", required=True, metavar="DIR", help=f"the {what}'s folder")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=f"discard what DIR holds and start afresh (without it, DIR resumes the same {what})",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("local", "dask", "serial"),
+        default="local",
+        help="local process pool (default), Dask distributed, or this process only",
+    )
+    parser.add_argument(
+        "--address", metavar="ADDR", default=None, help="a Dask scheduler, e.g. tcp://host:8786"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="worker processes (default: cores)"
+    )
 
 
 def _add_output(parser, what: str, *, required=True, default=None, metavar="DIR") -> None:

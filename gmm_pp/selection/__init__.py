@@ -10,6 +10,8 @@ Names load their module on first use: a worker process that runs the grid's
 tasks imports :mod:`em` and :mod:`gmm_pp.selection.grid` only (no pandas).
 """
 
+from gmm_pp._lazy import lazy_names
+
 __all__ = [
     "BAYES_MODES",
     "CRITERIA",
@@ -31,13 +33,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'gmm_pp.selection' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names("gmm_pp.selection", _LAZY, list(globals()))

@@ -24,6 +24,7 @@ __all__ = [
     "in_workers",
     "loo_rows",
     "model_name",
+    "parse_model_name",
     "run_model",
 ]
 
@@ -49,6 +50,12 @@ BAYES_COLUMNS = (
 def model_name(structure: str, k: int) -> str:
     """A model's name in tables, files and ``az.compare``: ``"tied-K3"``."""
     return f"{structure}-K{k}"
+
+
+def parse_model_name(name: str) -> tuple[str, int]:
+    """``"tied-K3"`` -> ``("tied", 3)``, the inverse of :func:`model_name`."""
+    structure, k = name.rsplit("-K", 1)
+    return structure, int(k)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ the other K of the grid, the engine or the order in which tasks finish.
 from __future__ import annotations
 
 import time
-import traceback
 import warnings
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import numpy as np
 
 import em
 from em.covariance import mclust_name
+from gmm_pp.errors import describe_failure
 
 __all__ = ["GRID_COLUMNS", "GridTask", "run_grid_task"]
 
@@ -134,8 +134,6 @@ def run_grid_task(task: GridTask) -> dict:
             )
     except Exception as exc:  # noqa: BLE001 - a failed task is recorded, not fatal
         rows = []
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        first = (str(exc).strip().splitlines() or [""])[0]
-        record["error"] = f"{type(exc).__name__}: {first} ({last.filename}:{last.lineno})"
+        record["error"] = describe_failure(exc)
     record["seconds"] = time.perf_counter() - t0
     return {"key": task.key, "rows": rows, "replication": record}

@@ -19,10 +19,17 @@ import pandas as pd
 from gmm_pp.diagnostics import RHAT_MAX
 from gmm_pp.errors import GMMError
 from gmm_pp.io import output_folder, write_atomic
-from gmm_pp.selection.bayes import BAYES_COLUMNS, PARETO_K_BAD, model_name
+from gmm_pp.selection.bayes import BAYES_COLUMNS, PARETO_K_BAD, model_name, parse_model_name
 from gmm_pp.selection.grid import GRID_COLUMNS
 
-__all__ = ["CRITERIA", "Selection", "SelectionFormatError", "bic_strength"]
+__all__ = [
+    "CRITERIA",
+    "DISPLAY_COLUMNS",
+    "Selection",
+    "SelectionFormatError",
+    "bic_strength",
+    "format_cell",
+]
 
 #: criterion column -> (label, "min" or "max").
 CRITERIA = {
@@ -34,6 +41,12 @@ CRITERIA = {
 }
 
 _FORMAT = "gmm-pp selection 1"
+
+#: The columns the page and the notebook show, in order (the table has more).
+DISPLAY_COLUMNS = (
+    "structure", "mclust", "k", "bic_rank", "log_likelihood", "n_parameters", "bic", "icl",
+    "aic", "map_em_objective", "elpd_loo", "elpd_loo_se", "p_loo", "stacking_weight", "flags",
+)  # fmt: skip
 
 
 class SelectionFormatError(GMMError, ValueError):
@@ -294,25 +307,12 @@ class Selection:
 
     def _repr_html_(self) -> str:
         t = self.table()
-        cols = [
-            "structure",
-            "k",
-            "bic_rank",
-            "log_likelihood",
-            "n_parameters",
-            "bic",
-            "icl",
-            "aic",
-            "elpd_loo",
-            "elpd_loo_se",
-            "stacking_weight",
-            "flags",
-        ]
+        cols = list(DISPLAY_COLUMNS)
         head = "".join(f"<th>{escape(c)}</th>" for c in ["model", *cols])
         body = "".join(
             "<tr>"
             + f"<td>{escape(name)}</td>"
-            + "".join(f"<td>{escape(_cell(row[c]))}</td>" for c in cols)
+            + "".join(f"<td>{escape(format_cell(row[c]))}</td>" for c in cols)
             + "</tr>"
             for name, row in t.iterrows()
         )
@@ -431,8 +431,7 @@ class Selection:
 
 
 def _pretty(name: str) -> str:
-    structure, k = name.rsplit("-K", 1)
-    return _label(structure, int(k))
+    return _label(*parse_model_name(name))
 
 
 def _join(labels: list[str]) -> str:
@@ -446,11 +445,14 @@ def _ks(ks) -> str:
     return "{" + ", ".join(map(str, ks)) + "}"
 
 
-def _cell(value) -> str:
+def format_cell(value) -> str:
+    """A table cell as the page and the notebook show it: booleans as "yes"/"", NaN empty."""
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else ""
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return (
-            "" if not np.isfinite(value) else f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-        )
+        if not np.isfinite(value):
+            return ""
+        return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)

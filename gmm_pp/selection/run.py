@@ -23,7 +23,7 @@ from em.covariance import check_covariance_type
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data
 from gmm_pp.errors import GMMError, InputError, InputTypeError
-from gmm_pp.io import folder_lock, output_folder, refuse_unsafe_target
+from gmm_pp.io import resumable_folder
 from gmm_pp.selection.bayes import ModelTask, in_workers, loo_rows, model_name, run_model
 from gmm_pp.selection.grid import GRID_COLUMNS, GridTask, run_grid_task
 from gmm_pp.selection.result import Selection
@@ -239,14 +239,7 @@ def select(
     )
     if out is None:
         return run.execute(None)
-    inputs = list(inputs)
-    target = refuse_unsafe_target(out, overwrite=True, inputs=inputs)
-    if overwrite and target.is_dir() and any(target.iterdir()):
-        with output_folder(target, overwrite=True, inputs=inputs):
-            pass  # an empty folder swapped in at once; the earlier contents removed
-    with folder_lock(target):
-        if not (target / _META).exists():
-            refuse_unsafe_target(target, overwrite=False, inputs=inputs)
+    with resumable_folder(out, _META, overwrite=overwrite, inputs=inputs) as target:
         try:
             store = StudyStore(target, config, meta_name=_META)
         except GMMError as exc:

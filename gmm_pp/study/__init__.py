@@ -10,6 +10,8 @@ Names load their module on first use: a worker process, which imports
 
 from pathlib import Path
 
+from gmm_pp._lazy import lazy_names
+
 __all__ = [
     "EXAMPLE",
     "Scenario",
@@ -35,13 +37,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'gmm_pp.study' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_names("gmm_pp.study", _LAZY, list(globals()))

@@ -7,7 +7,6 @@ its result is plain data (JSON-ready), so any executor can carry it.
 from __future__ import annotations
 
 import time
-import traceback
 import warnings
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import numpy as np
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import simulate
 from gmm_pp.diagnostics import flat_params
+from gmm_pp.errors import describe_failure
 from gmm_pp.study.config import Scenario
 from gmm_pp.summary import interval_columns, posterior_summary, thin_indices
 
@@ -140,9 +140,7 @@ def run_replication(task: Task) -> dict:
         )
     except Exception as exc:  # noqa: BLE001 - a failed replication is recorded, not fatal
         rows = []
-        last = traceback.extract_tb(exc.__traceback__)[-1]
-        first = (str(exc).strip().splitlines() or [""])[0]
-        record["error"] = f"{type(exc).__name__}: {first} ({last.filename}:{last.lineno})"
+        record["error"] = describe_failure(exc)
     record["seconds_total"] = time.perf_counter() - t0
     return {"key": task.key, "rows": rows, "replication": record}
 
@@ -155,7 +153,7 @@ def _selection_record(task: Task, X, truth, fit_seq) -> dict:
     true structure and K) and ``correct_k_c`` (the true K, any structure).
     """
     from gmm_pp.selection import select
-    from gmm_pp.selection.bayes import model_name
+    from gmm_pp.selection.bayes import model_name, parse_model_name
 
     scenario = task.scenario
     spec = scenario.select
@@ -177,7 +175,7 @@ def _selection_record(task: Task, X, truth, fit_seq) -> dict:
         out[f"chosen_{criterion}"] = name or ""
         out[f"correct_{criterion}"] = np.nan if name is None else float(name == true_name)
         out[f"correct_k_{criterion}"] = (
-            np.nan if name is None else float(int(name.rsplit("-K", 1)[1]) == truth.n_components)
+            np.nan if name is None else float(parse_model_name(name)[1] == truth.n_components)
         )
     chosen = selection.grid[
         (selection.grid["structure"] == selection.chosen[0])

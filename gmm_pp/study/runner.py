@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from gmm_pp.diagnostics import RHAT_MAX
-from gmm_pp.io import folder_lock, output_folder, refuse_unsafe_target, write_atomic
+from gmm_pp.io import resumable_folder, write_atomic
 from gmm_pp.study.config import StudyConfig
 from gmm_pp.study.engine import Progress, executor, run_tasks
 from gmm_pp.study.metrics import summarise
@@ -147,14 +147,7 @@ def run_study(
     """
     if address:
         engine = "dask"
-    inputs = list(inputs)
-    target = refuse_unsafe_target(out, overwrite=True, inputs=inputs)
-    if overwrite and target.is_dir() and any(target.iterdir()):
-        with output_folder(target, overwrite=True, inputs=inputs):
-            pass  # an empty folder swapped in at once; the earlier study removed
-    with folder_lock(target):
-        if not (target / "study.json").exists():
-            refuse_unsafe_target(target, overwrite=False, inputs=inputs)
+    with resumable_folder(out, "study.json", overwrite=overwrite, inputs=inputs) as target:
         return _run_locked(
             config, target, engine, workers, address, progress, retry_failed, fn, on_result
         )
