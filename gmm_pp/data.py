@@ -18,6 +18,7 @@ from gmm_pp.errors import DataError, GMMError, InputError
 
 __all__ = [
     "DEMO_TRUTH",
+    "DEMO_SELECT_K",
     "DEMO_TRUTHS",
     "DataError",
     "as_data",
@@ -247,3 +248,6 @@ DEMO_TRUTHS: dict[str, GMMParams] = {
         "full",
     ),
 }
+
+#: The K the demo's model selection tries (with every structure): twice the truth's.
+DEMO_SELECT_K = range(1, 7)

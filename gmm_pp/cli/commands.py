@@ -18,7 +18,7 @@ from pathlib import Path
 import em
 from gmm_pp.cli.parser import PRIOR_FLAGS, SAMPLER_FLAGS, UsageError, build_parser, from_fields
 from gmm_pp.config import SamplerConfig
-from gmm_pp.data import DEMO_TRUTHS, as_data, load_data, simulate
+from gmm_pp.data import DEMO_SELECT_K, DEMO_TRUTHS, as_data, load_data, simulate
 from gmm_pp.datasets import ALIASES, DATASETS, load_dataset
 from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
 from gmm_pp.io import output_folder
@@ -197,7 +197,7 @@ def _cmd_demo(args) -> int:
         X, _ = simulate(truth, args.n_samples, seed=args.seed)
         _progress(args, f"gmm-pp: simulated {X.shape[0]} points in 2-D from {truth}")
         # The first step with real data: which K and structure? (EM's criteria, seconds)
-        selection = select(X, bayes="none", seed=args.seed, engine="local",
+        selection = select(X, DEMO_SELECT_K, bayes="none", seed=args.seed, engine="local",
                            progress=not args.quiet)  # fmt: skip
         true_model = model_name(args.covariance, truth.n_components)
         found = model_name(*selection.chosen) == true_model

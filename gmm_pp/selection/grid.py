@@ -87,7 +87,8 @@ def run_grid_task(task: GridTask) -> dict:
     dict
         ``{"key": ..., "rows": [...], "replication": {...}}``: one row per
         structure (:data:`GRID_COLUMNS`, plus ``problems``: EM's sentences for
-        the user) and a record of the task (``k``, ``seconds``, ``error``).
+        the user, and ``params``: the MLE, ``GMMParams.to_dict()``) and a record
+        of the task (``k``, ``seconds``, ``error``).
         Deterministic given the task, seconds aside.
     """
     t0 = time.perf_counter()
@@ -130,6 +131,7 @@ def run_grid_task(task: GridTask) -> dict:
                     "spurious": bool(mle.trace.spurious),
                     "flags": _flags(mle),
                     "problems": " | ".join(problems),
+                    "params": mle.params.to_dict(),
                 }
             )
     except Exception as exc:  # noqa: BLE001 - a failed task is recorded, not fatal

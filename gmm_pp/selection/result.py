@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from em import GMMParams
 from gmm_pp.diagnostics import RHAT_MAX
 from gmm_pp.errors import GMMError
 from gmm_pp.io import output_folder, write_atomic
@@ -91,6 +92,8 @@ class Selection:
     comparisons : dict
         ``{model name: Comparison}`` of the posteriors fitted in this process
         (with a folder, each is also saved under ``models/<name>``).
+    params : dict
+        ``{model name: GMMParams}``: each row's MLE (see :meth:`fit`).
     directory : Path or None
         Where the selection was saved or loaded from.
     """
@@ -106,6 +109,7 @@ class Selection:
     top: int
     seed: int
     comparisons: dict = field(default_factory=dict, repr=False)
+    params: dict = field(default_factory=dict, repr=False)
     directory: Path | None = None
 
     # -- what the criteria prefer -------------------------------------------------
@@ -340,6 +344,7 @@ class Selection:
             "preferred": self.preferred(),
             "agreement": self.agreement(),
             "grid": json.loads(self.grid.to_json(orient="records")),
+            "params": {name: p.to_dict() for name, p in self.params.items()},
             "bayes": json.loads(self.bayes.to_json(orient="records")),
         }
 
@@ -405,12 +410,28 @@ class Selection:
                 bayes_mode=str(raw["bayes_mode"]),
                 top=int(raw["top"]),
                 seed=int(raw["seed"]),
+                params={name: GMMParams.from_dict(p) for name, p in raw["params"].items()},
                 directory=directory,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SelectionFormatError(
                 f"directory: {path} lacks or alters a field of a selection ({exc})"
             ) from None
+
+    def fit(self, name: str | None = None):
+        """The MLE of a model of the grid (``"tied-K3"``; default the BIC's choice).
+
+        Returns
+        -------
+        GMMParams
+        """
+        name = model_name(*self.chosen) if name is None else name
+        if name not in self.params:
+            raise GMMError(
+                f"name: no model {name!r} in the grid; expected one of "
+                f"{', '.join(self.params) or 'none (an older selection file)'}"
+            )
+        return self.params[name]
 
     def comparison(self, name: str):
         """The comparison of a fitted model (``"tied-K3"``), from memory or ``models/<name>``."""

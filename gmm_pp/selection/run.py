@@ -12,7 +12,7 @@ import hashlib
 import numbers
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +265,7 @@ class _Run:
     workers: int | None
     address: str | None
     progress: bool
+    params: dict = field(default_factory=dict)
 
     def where(self) -> str:
         if self.engine == "serial":
@@ -291,6 +292,7 @@ class _Run:
             top=self.top,
             seed=self.entropy,
             comparisons=comparisons,
+            params=self.params,
             directory=None if store is None else store.directory,
         )
         if store is not None:
@@ -342,6 +344,8 @@ class _Run:
                 + ("; finished K are kept: rerun to retry" if store is not None else "")
             )
         rows = [row for key in sorted(results) for row in results[key]["rows"]]
+        self.params = {model_name(r["structure"], r["k"]): em.GMMParams.from_dict(r["params"])
+                       for r in rows}  # fmt: skip
         grid = pd.DataFrame(rows, columns=[*GRID_COLUMNS, "problems"])
         order = {kind: i for i, kind in enumerate(self.kinds)}
         grid = grid.sort_values(

@@ -392,7 +392,8 @@ def test_em_covariance_flag_fits_that_structure(capsys):
 
 def test_select_writes_table_figures_and_page_and_resumes(tmp_path, capsys):
     out = tmp_path / "sel"
-    argv = ["select", "faithful", "--bayes", "none", "--engine", "serial", "--out", str(out)]
+    argv = ["select", "faithful", "-k", "1:4", "--bayes", "none", "--engine", "serial",
+            "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "BIC chose tied K = 3" in captured.out and "ICL prefers full K = 2" in captured.out
@@ -405,8 +406,8 @@ def test_select_writes_table_figures_and_page_and_resumes(tmp_path, capsys):
         "tied-K3"
     )
     assert main(argv) == 0  # the same command again: resumed, nothing refitted
-    assert "0 of 9 values of K to run (9 finished before)" in capsys.readouterr().err
-    assert main([*argv[:-2], "--seed", "1", "--out", str(out)]) == 1
+    assert "0 of 4 values of K to run (4 finished before)" in capsys.readouterr().err
+    assert main([*argv[:-2], "--seed", "1", "--out", str(out)]) == 1  # another selection
     assert "holds a different selection" in capsys.readouterr().err
 
 

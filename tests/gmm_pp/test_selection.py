@@ -59,23 +59,27 @@ def test_every_criterion_recomputed_with_scipy(faithful, faithful_selection):
     X = faithful.to_numpy(dtype=float)
     n, d = X.shape
     sel = faithful_selection
-    for k in sel.ks:
-        # the row's own fits: the same seed stream as the selection's task for this K
-        seq = np.random.SeedSequence(sel.seed, spawn_key=(0, k))
-        with _quiet():
-            fits = em.fit_structures(X, k, sel.covariances, seed=np.random.default_rng(seq))
-        for kind, fit in fits.items():
-            row = sel.grid[(sel.grid["structure"] == kind) & (sel.grid["k"] == k)].iloc[0]
-            dens = _scipy_density(X, fit.params)
-            loglik = float(np.sum(np.log(dens.sum(axis=1))))
-            p = _n_parameters(kind, k, d)
-            assert row["n_parameters"] == p
-            assert row["log_likelihood"] == pytest.approx(loglik, rel=1e-10)
-            assert row["bic"] == pytest.approx(-2 * loglik + p * math.log(n), rel=1e-10)
-            assert row["aic"] == pytest.approx(-2 * loglik + 2 * p, rel=1e-10)
-            z = dens / dens.sum(axis=1, keepdims=True)
-            entropy = float(stats.entropy(z, axis=1).sum())
-            assert row["icl"] == pytest.approx(row["bic"] + 2 * entropy, rel=1e-10)
+    for row in sel.grid.itertuples():
+        fit = sel.fit(f"{row.structure}-K{row.k}")
+        assert fit.covariance_type == row.structure and fit.n_components == row.k
+        dens = _scipy_density(X, fit)
+        loglik = float(np.sum(np.log(dens.sum(axis=1))))
+        p = _n_parameters(row.structure, row.k, d)
+        assert row.n_parameters == p
+        assert row.log_likelihood == pytest.approx(loglik, rel=1e-10)
+        assert row.bic == pytest.approx(-2 * loglik + p * math.log(n), rel=1e-10)
+        assert row.aic == pytest.approx(-2 * loglik + 2 * p, rel=1e-10)
+        z = dens / dens.sum(axis=1, keepdims=True)
+        entropy = float(stats.entropy(z, axis=1).sum())
+        assert row.icl == pytest.approx(row.bic + 2 * entropy, rel=1e-10)
+    # the row is that K's own fit: the same seed stream as the selection's task for it
+    seq = np.random.SeedSequence(sel.seed, spawn_key=(0, 3))
+    with _quiet():
+        again = em.fit_structures(X, 3, sel.covariances, seed=np.random.default_rng(seq))
+    np.testing.assert_allclose(again["tied"].params.means, sel.fit().means, rtol=1e-12)
+    assert sel.fit() is sel.fit("tied-K3")
+    with pytest.raises(GMMError, match="no model 'tied-K12' in the grid"):
+        sel.fit("tied-K12")
 
 
 class _quiet:
@@ -191,6 +195,7 @@ def test_resumes_in_its_folder_and_refuses_another(tmp_path, data_2d):
     pd.testing.assert_frame_equal(first.grid, again.grid)
     loaded = Selection.load(out)
     pd.testing.assert_frame_equal(loaded.grid, first.grid, check_dtype=False)
+    assert loaded.fit().allclose(first.fit(), rtol=0, atol=0)
     assert loaded.chosen == first.chosen and loaded.agreement() == first.agreement()
     with pytest.raises(InputError, match="holds a different selection"):
         select(data_2d, (1, 2, 3), "spherical", bayes="none", seed=2, out=out)

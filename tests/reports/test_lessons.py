@@ -108,8 +108,10 @@ def test_no_lesson_warns_about_its_own_settings(comparison):  # comparison: shar
         # The covariance lesson's diag and tied posteriors would compile two more models
         # (about 90 s cold); they are checked by hand (BENCHMARKS.md, issue 15).
         # The choosing-k lesson's K = 4 posterior likewise (about 30 s cold; checked by hand).
-        options = {"covariance": {"structures": ("spherical", "full")},
-                   "choosing-k": {"bayes_k": (2, 3)}}.get(name, {})  # fmt: skip
+        options = {
+            "covariance": {"structures": ("spherical", "full")},
+            "choosing-k": {"bayes_k": (2, 3), "faithful_k": range(1, 5)},
+        }.get(name, {})
         lesson = build_lesson(name, **options)
         text = " ".join(section.text for section in lesson.sections)
         assert "Warnings:" not in text, (name, text[text.find("Warnings:") :])
