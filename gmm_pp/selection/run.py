@@ -369,7 +369,12 @@ class _Run:
 
         if not models:
             return {}
-        sampler = self.sampler if self.engine == "serial" else in_workers(self.sampler)
+        # Models of one structure in one worker, one after the other: the second reuses
+        # much of the first one's compiled code (PyTensor's cache).
+        by_structure = {s for s, _ in models}
+        pool_engine = "serial" if len(by_structure) == 1 else self.engine
+        # (the draws do not depend on the cores: worker processes sample on one each)
+        sampler = self.sampler if pool_engine == "serial" else in_workers(self.sampler)
         data = self.data
         tasks = []
         for structure, k in models:
@@ -401,15 +406,12 @@ class _Run:
             self.where() + "; each new model is compiled first "
             "(up to a minute or two with an empty compile cache)",
         )
-        # Models of one structure in one worker, one after the other: the second reuses
-        # much of the first one's compiled code (PyTensor's cache).
         groups: dict[str, list[ModelTask]] = {}
         for task in todo:
             groups.setdefault(task.structure, []).append(task)
         failed = []
         try:
             if todo:
-                pool_engine = "serial" if len(groups) == 1 else self.engine
                 with executor(pool_engine, self.workers, self.address) as pool:
                     for result in run_tasks(
                         list(groups.values()), pool, lambda r: None, _run_group, _group_failure
