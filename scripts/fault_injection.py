@@ -11,7 +11,9 @@ moment of its run, and then checks the output policy:
   removes it;
 - of two ``fit`` runs to one target started together, exactly one succeeds and
   the other prints one line naming the target;
-- a study interrupted at a random moment and resumed equals an uninterrupted run.
+- a study interrupted at a random moment and resumed equals an uninterrupted run;
+- a model selection (``gmm-pp select``) killed or interrupted at a random moment and
+  resumed writes the table of an uninterrupted run.
 
 Usage (results go to BENCHMARKS.md)::
 
@@ -19,6 +21,7 @@ Usage (results go to BENCHMARKS.md)::
     .venv/bin/python scripts/fault_injection.py interrupt --trials 10
     .venv/bin/python scripts/fault_injection.py concurrent --trials 5
     .venv/bin/python scripts/fault_injection.py study --trials 3
+    .venv/bin/python scripts/fault_injection.py select --trials 10
     .venv/bin/python scripts/fault_injection.py all
 
 Each prints one line per trial and a tally; any lost or partial output makes the
@@ -386,10 +389,58 @@ def study(trials: int, seed: int, replications: int = 6, engines=("serial", "loc
     return results
 
 
+def select(
+    trials: int, seed: int, ks: str = "1:9", engines=("serial", "local"),
+    signals=(signal.SIGINT, signal.SIGKILL),
+):  # fmt: skip
+    """Kill or interrupt ``gmm-pp select`` at a random moment, resume, compare the table.
+
+    Trial ``i`` sends ``signals[i % len(signals)]``.
+    """
+    rng = np.random.default_rng(seed)
+    results = []
+    base = [*GMM_PP, "select", "faithful", "-k", ks, "--bayes", "none", "--no-report",
+            "--quiet"]  # fmt: skip
+
+    def table(folder: Path) -> str:
+        return (folder / "table.csv").read_text() if (folder / "table.csv").is_file() else ""
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for engine in engines:
+            reference = work / f"reference-{engine}"
+            t0 = time.perf_counter()
+            if run([*base, "--out", str(reference), "--engine", engine, "--workers", "2"]) != 0:
+                raise RuntimeError("the uninterrupted selection failed")
+            span = time.perf_counter() - t0
+            for i in range(trials):
+                sig = signals[i % len(signals)]
+                out = work / f"{engine}-{i}"
+                delay = float(rng.uniform(0.2 * span, 0.9 * span))
+                cmd = [*base, "--out", str(out), "--engine", engine, "--workers", "2"]
+                code = run(cmd, delay=delay, sig=sig)
+                parts = len(list((out / "parts").glob("*.json"))) if out.exists() else 0
+                half = out.exists() and (out / "selection.json").is_file() != bool(table(out))
+                resumed = run(cmd)
+                same = resumed == 0 and table(out) == table(reference) != ""
+                expected = (0, 130) if sig == signal.SIGINT else (0, -signal.SIGKILL)
+                ok = code in expected and same and not half
+                results.append((engine, sig.name, code, parts, ok))
+                print(
+                    f"select {engine:6} {sig.name} at {delay:5.2f} s of {span:4.1f}: exit "
+                    f"{code}, {parts} values of K kept, resumed table equal: {same}"
+                    + ("" if ok else "   <-- POLICY BROKEN"),
+                    flush=True,
+                )
+    return results
+
+
 def main(args: list[str] | None = None) -> int:
     """Run the campaign named on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=("kill", "interrupt", "concurrent", "study", "all"))
+    parser.add_argument(
+        "kind", choices=("kill", "interrupt", "concurrent", "study", "select", "all")
+    )
     parser.add_argument("--trials", type=int, default=None)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--commands", default=",".join(COMMANDS))
@@ -397,9 +448,10 @@ def main(args: list[str] | None = None) -> int:
     commands = tuple(opts.commands.split(","))
     bad = 0
     tally: Counter = Counter()
-    kinds = ("kill", "interrupt", "concurrent", "study") if opts.kind == "all" else (opts.kind,)
+    every = ("kill", "interrupt", "concurrent", "study", "select")
+    kinds = every if opts.kind == "all" else (opts.kind,)
     for kind in kinds:
-        default = {"kill": 20, "interrupt": 10, "concurrent": 5, "study": 3}[kind]
+        default = {"kill": 20, "interrupt": 10, "concurrent": 5, "study": 3, "select": 10}[kind]
         trials = opts.trials or default
         t0 = time.perf_counter()
         if kind in ("kill", "interrupt"):
@@ -411,6 +463,10 @@ def main(args: list[str] | None = None) -> int:
             races = concurrent(trials, opts.seed)
             tally[("concurrent", "fit", "exactly one succeeded")] += sum(ok for *_, ok in races)
             bad += sum(not ok for *_, ok in races)
+        elif kind == "select":
+            results = select(trials, opts.seed)
+            tally[("select", "resumed equal", "")] += sum(ok for *_, ok in results)
+            bad += sum(not ok for *_, ok in results)
         else:
             results = study(trials, opts.seed)
             tally[("study", "resumed equal", "")] += sum(ok for *_, ok in results)

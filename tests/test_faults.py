@@ -3,7 +3,7 @@
 The campaign itself (20 kills and 10 interrupts of every command, races, studies)
 runs as a script; its results are in BENCHMARKS.md.  Here: one kill and one
 interrupt of ``gmm-pp fit`` at seeded random moments, one race, one interrupted
-and resumed study.
+and resumed study, one killed and resumed model selection.
 """
 
 from __future__ import annotations
@@ -60,3 +60,10 @@ def test_two_fits_to_one_folder_exactly_one_succeeds(work):
 def test_an_interrupted_study_resumes_to_the_uninterrupted_table():
     [(engine, code, parts, ok)] = faults.study(1, seed=3, replications=4, engines=("serial",))
     assert ok, (engine, code, parts)
+
+
+def test_a_killed_selection_resumes_to_the_same_table():
+    """One trial of scripts/fault_injection.py select (SIGINT and SIGKILL: BENCHMARKS.md)."""
+    results = faults.select(1, seed=4, ks="1:4", engines=("serial",), signals=(signal.SIGKILL,))
+    assert [sig for _, sig, *_ in results] == ["SIGKILL"]
+    assert all(ok for *_, ok in results), results

@@ -365,10 +365,10 @@ class _Run:
         return [(str(s), int(k)) for s, k in zip(usable["structure"], usable["k"], strict=True)]
 
     def run_bayes(self, models: list[tuple[str, int]], store: StudyStore | None) -> dict:
-        from gmm_pp.comparison import Comparison
-
         if not models:
             return {}
+        from gmm_pp.comparison import Comparison  # PyMC and ArviZ: only with a posterior
+
         # Models of one structure in one worker, one after the other: the second reuses
         # much of the first one's compiled code (PyTensor's cache).
         by_structure = {s for s, _ in models}
