@@ -267,12 +267,11 @@ class _Run:
     progress: bool
     params: dict = field(default_factory=dict)
 
-    def where(self) -> str:
-        if self.engine == "serial":
+    def where(self, engine: str | None = None) -> str:
+        engine = self.engine if engine is None else engine
+        if engine == "serial":
             return "in this process"
-        return f"on the {self.engine} engine" + (
-            f" with {self.workers} workers" if self.workers else ""
-        )
+        return f"on the {engine} engine" + (f" with {self.workers} workers" if self.workers else "")
 
     def execute(self, store: StudyStore | None) -> Selection:
         grid = self.run_grid(store)
@@ -316,7 +315,9 @@ class _Run:
                     results[key] = part
         todo = [t for t in tasks if t.key not in results]
         bar = Progress(len(tasks), enabled=self.progress, label="select", unit="values of K")
-        bar.begin(len(tasks) - len(todo), f"EM for {len(self.kinds)} structures, " + self.where())
+        pool_engine = "serial" if len(todo) == 1 else self.engine  # no pool for one task
+        where = self.where(pool_engine)
+        bar.begin(len(tasks) - len(todo), f"EM for {len(self.kinds)} structures, {where}")
         failed = []
 
         def handle(result: dict) -> None:
@@ -331,7 +332,6 @@ class _Run:
 
         try:
             if todo:
-                pool_engine = "serial" if len(todo) == 1 else self.engine
                 with executor(pool_engine, self.workers, self.address) as pool:
                     for _ in run_tasks(todo, pool, handle, run_grid_task, _grid_failure):
                         pass
@@ -403,7 +403,7 @@ class _Run:
         bar = Progress(len(tasks), enabled=self.progress, label="select", unit="posteriors")
         bar.begin(
             len(tasks) - len(todo),
-            self.where() + "; each new model is compiled first "
+            self.where(pool_engine) + "; each new model is compiled first "
             "(up to a minute or two with an empty compile cache)",
         )
         groups: dict[str, list[ModelTask]] = {}
