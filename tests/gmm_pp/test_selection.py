@@ -25,7 +25,7 @@ def faithful():
 
 @pytest.fixture(scope="module")
 def faithful_selection(faithful):
-    return select(faithful, bayes="none", seed=0)
+    return select(faithful, bayes="none", seed=0, engine="local", workers=2)
 
 
 def _n_parameters(kind: str, k: int, d: int) -> int:
