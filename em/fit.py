@@ -228,8 +228,9 @@ def _in_structure(result: EMResult, kind: str) -> EMResult:
     return dataclasses.replace(result, restarts=tuple(convert(t) for t in result.restarts))
 
 
-def _fit_structured(data, k, kind, init, n_init, tol, max_iter, prior, seed, select,
-                    spherical=None):  # fmt: skip
+def _fit_structured(
+    data, k, kind, init, n_init, tol, max_iter, prior, seed, select, spherical=None
+):
     """:func:`fit` for the diag, tied and full structures (:mod:`em.structured`).
 
     ``spherical``, optional: ``(seed, params)``, the spherical fit that ``"auto"``

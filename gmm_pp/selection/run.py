@@ -314,7 +314,9 @@ class _Run:
                 if not part["replication"]["error"]:
                     results[key] = part
         todo = [t for t in tasks if t.key not in results]
-        bar = Progress(len(tasks), enabled=self.progress, label="select", unit="values of K")
+        bar = Progress(
+            len(tasks), enabled=self.progress, label="select", unit="values of K", first=""
+        )
         pool_engine = "serial" if len(todo) == 1 else self.engine  # no pool for one task
         where = self.where(pool_engine)
         bar.begin(len(tasks) - len(todo), f"EM for {len(self.kinds)} structures, {where}")
@@ -400,12 +402,15 @@ class _Run:
                 found[task.key] = Comparison.load(task.folder)
             else:
                 todo.append(task)
-        bar = Progress(len(tasks), enabled=self.progress, label="select", unit="posteriors")
-        bar.begin(
-            len(tasks) - len(todo),
-            self.where(pool_engine) + "; each new model is compiled first "
-            "(up to a minute or two with an empty compile cache)",
+        bar = Progress(
+            len(tasks),
+            enabled=self.progress,
+            label="select",
+            unit="posteriors",
+            first="each new model is compiled first (up to a minute or two with an empty "
+            "compile cache)",
         )
+        bar.begin(len(tasks) - len(todo), self.where(pool_engine))
         groups: dict[str, list[ModelTask]] = {}
         for task in todo:
             groups.setdefault(task.structure, []).append(task)

@@ -130,7 +130,9 @@ class Progress:
     is alive).  The rate and the time left are measured from the first
     replication finished in this run (the workers' start-up, which loads or
     compiles the model, is not a replication's cost), and shown only once two
-    have finished.
+    have finished.  ``label`` and ``unit`` name the run and its tasks ("study",
+    "replications"; "select", "values of K"), ``first`` what the first line says of
+    the first tasks ("" for nothing).
     """
 
     def __init__(
@@ -142,10 +144,11 @@ class Progress:
         stream=None,
         label: str = "study",
         unit: str = "replications",
+        first: str = "the first ones include loading or compiling the model",
     ):
         self.total, self.done, self.failed = total, 0, 0
-        self.label, self.unit = label, unit  # "study", "replications"; "select", "fits"
-        self.compiles = label == "study"  # its first tasks load or compile the PyMC model
+        # what runs, in what units, and what to know of the first tasks (or "")
+        self.label, self.unit, self.first_note = label, unit, first
         self.before = 0  # finished in an earlier run
         self.enabled, self.every = enabled, every
         self.stream = sys.stderr if stream is None else stream
@@ -165,8 +168,7 @@ class Progress:
         todo = self.total - done_before
         self._write(
             f"{self.label}: {todo} of {self.total} {self.unit} to run ({done_before} finished "
-            f"before), {where}"
-            + ("; the first ones include loading or compiling the model" if self.compiles else ""),
+            f"before), {where}" + (f"; {self.first_note}" if self.first_note else ""),
             newline=True,
         )
         if not self.tty and todo:
