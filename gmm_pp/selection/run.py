@@ -8,6 +8,7 @@ kill, as a study does.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import numbers
 import warnings
@@ -221,7 +222,9 @@ def select(
         covariances=kinds,
         seed=entropy,
         prior=prior.to_dict(),
-        sampler=sampler.to_dict(),
+        # the draws do not depend on the cores nor on the progress bar: a rerun from a
+        # terminal resumes a run from a log
+        sampler=dataclasses.replace(sampler, cores=None, progress=False).to_dict(),
     )
     run = _Run(
         data,

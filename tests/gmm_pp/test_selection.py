@@ -266,3 +266,12 @@ def test_posteriors_on_worker_processes_equal_those_in_this_process(data_2d, bay
     np.testing.assert_array_equal(local.comparison(name).draws()[1],
                                   bayes_selection.comparison(name).draws()[1])  # fmt: skip
     assert local.table().loc[name, "elpd_loo"] == bayes_selection.table().loc[name, "elpd_loo"]
+
+
+def test_a_rerun_with_a_progress_bar_resumes_the_same_selection(tmp_path, data_2d):
+    out = tmp_path / "sel"
+    quiet = SamplerConfig(draws=300, tune=300, chains=2, progress=False)
+    select(data_2d, (1, 2), "spherical", bayes="none", sampler=quiet, seed=1, out=out)
+    loud = SamplerConfig(draws=300, tune=300, chains=2, cores=1, progress=True)
+    again = select(data_2d, (1, 2), "spherical", bayes="none", sampler=loud, seed=1, out=out)
+    assert again.chosen == ("spherical", 2)
