@@ -151,7 +151,24 @@ def choosing_k(
         + ", ".join(f"{r['name']} {r['stacking_weight']:.2f}" for r in loo_data["loo"])
         + "."
     )
-    notes = [f"{name}: {w}" for name, w in zip(b.index, b["posterior_warnings"], strict=True) if w]
+    # A posterior with more components than BIC's choice may not mix: the extra
+    # component's weight and place are barely identified.  That is explained; any
+    # other sampler warning is shown as one.
+    bic_k = best["bic"]
+    notes = []
+    for row in b.itertuples():
+        if not row.posterior_warnings:
+            continue
+        if row.k > bic_k:
+            text2 += (
+                f" The posterior with K = {row.k} does not mix well (R-hat {row.rhat_max:.2f}, "
+                f"bulk ESS {row.ess_bulk_min:.0f}, {row.divergences} divergences): with "
+                f"{row.k - bic_k} component{'s' if row.k - bic_k > 1 else ''} more than BIC "
+                "chose, the extra weight and position are barely identified by the data, which "
+                "is itself a sign of too many components; its LOO is only approximate."
+            )
+        else:
+            notes.append(f"{row.Index}: {row.posterior_warnings}")
     if notes:
         text2 += f" Warnings: {'; '.join(notes)}."
     # Faithful: four structures, where the criteria disagree.
