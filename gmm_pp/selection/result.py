@@ -355,7 +355,12 @@ class Selection:
         write_atomic(folder / "table.csv", self.table().to_csv())
 
     def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
-        """Write the selection to ``directory``, all of it or nothing (see :mod:`gmm_pp.io`)."""
+        """Write the selection to ``directory``, all of it or nothing (see :mod:`gmm_pp.io`).
+
+        ``selection.json`` and ``table.csv``: the grid, the LOO rows and each row's MLE.
+        The posteriors themselves are saved by ``select(..., out=DIR)`` as they finish
+        (``DIR/models/<name>``), or one by one with ``comparison(name).save(...)``.
+        """
         with output_folder(
             directory, overwrite=overwrite, name="directory", hint="pass overwrite=True"
         ) as tmp:
