@@ -113,6 +113,9 @@ def e_step_scaled(Z, weights, means, covariances, covariance_type, blocks=None, 
                                 None if design is None else design[rows])  # fmt: skip
         return float(np.sum(np.log(total) + peak)), moments
 
+    if len(blocks) == 1:  # small data: no sweep to set up, no sums of one part
+        ll, moments = block(0)
+        return resp.T, ll, moments
     with sweeping(len(blocks)):
         parts = map_blocks(block, len(blocks))
     moments = tuple(sum(p[1][i] for p in parts) for i in range(3))
