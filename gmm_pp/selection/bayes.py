@@ -141,11 +141,7 @@ def loo_rows(comparisons: dict) -> list[dict]:
     import arviz as az
 
     loos = {name: az.loo(c.posterior, pointwise=True) for name, c in comparisons.items()}
-    if len(loos) > 1:
-        ranked = az.compare(loos, method="stacking", round_to="none")
-    else:
-        (name,) = loos
-        ranked = None
+    ranked = az.compare(loos, method="stacking", round_to="none") if len(loos) > 1 else None
     rows = []
     for name, c in comparisons.items():
         loo = loos[name]
