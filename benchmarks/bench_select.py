@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python benchmarks/bench_select.py em [RUNS]        # EM grid, 2 workers and serial
     .venv/bin/python benchmarks/bench_select.py bayes            # top 3 by BIC: cold, then warm
     .venv/bin/python benchmarks/bench_select.py study [R] [N..]  # recovery of tied K = 3
+    .venv/bin/python benchmarks/bench_select.py engines          # posteriors: workers = here
 
 ``em``: ``select(faithful, bayes="none")`` over K = 1..9 and the four structures with the
 default starts, in a process that has imported gmm-pp (imports timed apart), RUNS times
@@ -12,6 +13,10 @@ default starts, in a process that has imported gmm-pp (imports timed apart), RUN
 
 ``bayes``: ``select(faithful)`` (bayes="top", top=3) in a new process, first with an
 empty compile cache, then again with the cache it filled (each process imports PyMC).
+
+``engines``: the posteriors of spherical and full K = 2, 3 on simulated 2-D data, on two
+worker processes (each structure in one, the comparisons sent back pickled) and in this
+process: the same LOO rows and the same draws.
 
 ``study``: a selection scenario, a tied 3-component mixture in 2-D (the study's fixed
 truth, separation 3) at each n (default 100, 250, 500), K = 1..6 and the four
@@ -106,18 +111,41 @@ def bench_study(replications: int, ns: list[int]) -> None:
         )
 
 
+def bench_engines() -> None:
+    import numpy as np
+    import pandas as pd
+
+    import gmm_pp
+    from gmm_pp.data import DEMO_TRUTH
+    from gmm_pp.selection import select
+
+    X, _ = gmm_pp.simulate(DEMO_TRUTH, 300, seed=1)
+    kwargs = {"k": (2, 3), "covariance": ("spherical", "full"), "bayes": "all", "seed": 0,
+              "sampler": gmm_pp.SamplerConfig(draws=300, tune=300)}  # fmt: skip
+    local = select(X, engine="local", workers=2, **kwargs)
+    serial = select(X, **kwargs)
+    pd.testing.assert_frame_equal(local.bayes, serial.bayes)
+    for name in serial.bayes_names():
+        for a, b in zip(local.comparison(name).draws(), serial.comparison(name).draws(),
+                        strict=True):  # fmt: skip
+            np.testing.assert_array_equal(a, b)
+    print(f"local (2 workers) = serial: {serial.bayes_names()}, LOO rows and draws identical")
+
+
 def main() -> None:
     mode = sys.argv[1] if len(sys.argv) > 1 else "em"
     if mode == "em":
         bench_em(int(sys.argv[2]) if len(sys.argv) > 2 else 5)
     elif mode == "bayes":
         bench_bayes()
+    elif mode == "engines":
+        bench_engines()
     elif mode == "study":
         reps = int(sys.argv[2]) if len(sys.argv) > 2 else 200
         ns = [int(v) for v in sys.argv[3:]] or [100, 250, 500]
         bench_study(reps, ns)
     else:
-        raise SystemExit(f"unknown mode {mode!r}: em, bayes or study")
+        raise SystemExit(f"unknown mode {mode!r}: em, bayes, engines or study")
 
 
 if __name__ == "__main__":

@@ -253,21 +253,6 @@ def test_top_takes_the_best_by_bic(data_2d):
     assert sel.table().loc["spherical-K3", "stacking_weight"] == 1.0
 
 
-def test_posteriors_on_worker_processes_equal_those_in_this_process(data_2d, bayes_selection):
-    """Two structures: one worker each (the comparisons come back pickled), the same draws.
-
-    A model's seed depends on the selection's seed, its structure and K only, so
-    spherical K = 2 here is the serial ``bayes_selection``'s spherical K = 2.
-    """
-    local = select(data_2d, (2,), ("spherical", "full"), bayes="all", sampler=FEW, seed=0,
-                   engine="local", workers=2)  # fmt: skip
-    assert local.bayes_names() == ["full-K2", "spherical-K2"]  # best BIC first
-    name = "spherical-K2"
-    np.testing.assert_array_equal(local.comparison(name).draws()[1],
-                                  bayes_selection.comparison(name).draws()[1])  # fmt: skip
-    assert local.table().loc[name, "elpd_loo"] == bayes_selection.table().loc[name, "elpd_loo"]
-
-
 def test_a_rerun_with_a_progress_bar_resumes_the_same_selection(tmp_path, data_2d):
     out = tmp_path / "sel"
     quiet = SamplerConfig(draws=300, tune=300, chains=2, progress=False)

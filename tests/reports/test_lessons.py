@@ -104,14 +104,12 @@ def test_initialisation_lesson_shows_the_basins_of_the_result(comparison):
 def test_no_lesson_warns_about_its_own_settings(comparison):  # comparison: shared compile
     """Built as shipped, no lesson's page carries a warning its text does not explain: its
     sampler gives clean diagnostics, and a spurious maximum at small n is explained."""
-    for name in LESSONS:
+    # The choosing-k lesson, built as shipped, samples K = 4, a model no other test compiles
+    # (about 30 s cold): it is checked by hand (BENCHMARKS.md, issue 16).
+    for name in (name for name in LESSONS if name != "choosing-k"):
         # The covariance lesson's diag and tied posteriors would compile two more models
         # (about 90 s cold); they are checked by hand (BENCHMARKS.md, issue 15).
-        # The choosing-k lesson's K = 4 posterior likewise (about 30 s cold; checked by hand).
-        options = {
-            "covariance": {"structures": ("spherical", "full")},
-            "choosing-k": {"bayes_k": (2, 3), "faithful_k": range(1, 5)},
-        }.get(name, {})
+        options = {"covariance": {"structures": ("spherical", "full")}}.get(name, {})
         lesson = build_lesson(name, **options)
         text = " ".join(section.text for section in lesson.sections)
         assert "Warnings:" not in text, (name, text[text.find("Warnings:") :])
