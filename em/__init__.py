@@ -32,6 +32,7 @@ from em.exceptions import (
     SpuriousComponentWarning,
 )
 from em.fit import fit
+from em.goodness import GoodnessOfFit, goodness_of_fit
 from em.grid import fit_structures
 from em.init import kmeans, kmeans_plusplus
 from em.params import GMMParams
@@ -53,6 +54,7 @@ __all__ = [
     "GMMError",
     "GaussianMixture",
     "GMMPrior",
+    "GoodnessOfFit",
     "InputError",
     "InputTypeError",
     "NotFittedError",
@@ -62,6 +64,7 @@ __all__ = [
     "e_step",
     "fit",
     "fit_structures",
+    "goodness_of_fit",
     "initial_params",
     "kmeans",
     "kmeans_plusplus",

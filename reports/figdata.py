@@ -14,7 +14,8 @@ import numpy as np
 
 import em
 from em.covariance import to_full
-from gmm_pp.diagnostics import flat_params
+from em.prior_marginals import prior_marginal
+from gmm_pp.diagnostics import flat_index, flat_params
 from gmm_pp.summary import thin_indices
 
 __all__ = ["FigureData", "ellipse_geometry", "figure_data"]
@@ -22,7 +23,13 @@ __all__ = ["FigureData", "ellipse_geometry", "figure_data"]
 _MAX_CLOUD = 400  # posterior draws of the means shown as a cloud
 _MAX_ASSIGN_DRAWS = 200  # draws averaged for the posterior responsibilities
 _MAX_DRAW_ELLIPSES = 30  # posterior draws whose component ellipses are drawn
+_MAX_DRAW_DENSITIES = 40  # posterior draws whose mixture density is drawn (1-D)
 _BINS = 40
+_POOR_STARTS = 10  # random starts tried; EM runs from the one of lowest log-likelihood
+_PRIOR_KDE_DRAWS = 20_000  # prior draws for an entry without a closed-form marginal
+#: Which child of the comparison's seed the figures' own random numbers come from
+#: (gmm_pp.pipeline uses children 0-2).
+_SEED_CHILD = 3
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,136 @@ def _fits(comparison) -> dict[str, em.GMMParams]:
     return fits
 
 
+def _rng(comparison) -> np.random.Generator:
+    """The figures' own generator: a child of the comparison's seed (same seed, same page)."""
+    child = np.random.SeedSequence(comparison.seed).spawn(_SEED_CHILD + 1)[_SEED_CHILD]
+    return np.random.default_rng(child)
+
+
+def _poor_start(X: np.ndarray, k: int, kind: str, rng: np.random.Generator) -> em.EMResult:
+    """EM from K random data points as means (the course's random start), the worst of a few.
+
+    Each start has equal weights and the data's variance (averaged over the
+    coordinates) for every component; of :data:`_POOR_STARTS` such starts, EM runs
+    from the one of lowest log-likelihood: a start deliberately far from the answer.
+    """
+    import warnings
+
+    n = X.shape[0]
+    variance = float(X.var(axis=0).mean())
+    worst = None
+    for _ in range(_POOR_STARTS):
+        means = X[rng.choice(n, size=k, replace=False)]
+        start = em.GMMParams(np.full(k, 1.0 / k), means, np.full(k, variance)).as_structure(kind)
+        ll = em.log_likelihood(X, start)
+        if worst is None or ll < worst[0]:
+            worst = (ll, start)
+    with warnings.catch_warnings():  # its degeneracy or non-convergence is what it shows
+        warnings.simplefilter("ignore")
+        return em.fit(X, k, covariance=kind, init=worst[1])
+
+
+def _path(result: em.EMResult, project) -> dict[str, Any]:
+    trace = result.trace
+    return {
+        "means": np.stack([project(mu) for mu in trace.means]),
+        "log_likelihood": np.asarray(trace.log_likelihood),
+        "init": trace.init,
+        "stop_reason": trace.stop_reason,
+        "n_iter": trace.n_iter,
+        "degenerate": bool(trace.degenerate_components),
+    }
+
+
+def _trajectories(comparison, project, rng) -> dict[str, Any]:
+    """The chosen restart's path and a poor start's, with their log-likelihoods."""
+    chosen = _path(comparison.mle, project)
+    X = np.asarray(comparison.X, dtype=float)
+    poor = _path(_poor_start(X, comparison.n_components, comparison.covariance_type, rng), project)
+    first = (
+        np.linalg.norm(chosen["means"][1] - chosen["means"][0], axis=-1)
+        if len(chosen["means"]) > 1
+        else np.zeros(comparison.n_components)
+    )
+    total = np.linalg.norm(chosen["means"][-1] - chosen["means"][0], axis=-1)
+    return {
+        "chosen": chosen,
+        "poor": poor,
+        "first_step": first,  # (K,) how far each mean moved in the first iteration
+        "start_to_end": total,  # (K,) from the start to the estimate
+        "max_log_likelihood": comparison.mle.log_likelihood,
+    }
+
+
+def _fit_distances(params: list[dict], truth: bool) -> dict[str, Any]:
+    """How far each point estimate is from the posterior mean, in posterior sds.
+
+    Per fit: the largest ``|estimate - posterior mean| / posterior sd`` over the
+    parameters, and which parameter it is (a parameter the posterior does not
+    vary, the weight of a single component, is left out).
+    """
+    keys = {"EM (MLE)": "em", "MAP-EM": "map_em", "PyMC MAP": "map_pymc"}
+    if truth:
+        keys["truth"] = "truth"
+    varied = [p for p in params if p["post_sd"] > 0]
+    out = {}
+    for name, key in keys.items():
+        gaps = [abs(p[key] - p["post_mean"]) / p["post_sd"] for p in varied]
+        worst = int(np.argmax(gaps)) if gaps else 0
+        out[name] = {
+            "max_sd": float(gaps[worst]) if gaps else 0.0,
+            "parameter": varied[worst]["name"] if gaps else None,
+        }
+    return out
+
+
+def _prior_densities(comparison, params: list[dict], rng) -> None:
+    """Add the prior's density over each parameter panel's range to its record (in place).
+
+    Closed-form marginals (:func:`em.prior_marginals.prior_marginal`); an
+    off-diagonal covariance entry, which has none, by a kernel density of
+    :data:`_PRIOR_KDE_DRAWS` draws from :meth:`em.GMMPrior.sample`.
+    """
+    from scipy.stats import gaussian_kde
+
+    k, d, kind = comparison.n_components, comparison.X.shape[1], comparison.covariance_type
+    prior = comparison.prior
+    draws = None
+    for p, (what, _, where) in zip(params, flat_index(k, d, kind), strict=True):
+        values = [p["lower"], p["upper"], p["em"], p["map_em"], p["map_pymc"], p["post_mean"]]
+        values += [p["edges"][0], p["edges"][-1]] + ([p["truth"]] if p["truth"] is not None else [])
+        lo, hi = min(values), max(values)
+        pad = 0.15 * (hi - lo) if hi > lo else 0.5 * max(abs(lo), 1e-3)
+        lo, hi = lo - pad, hi + pad
+        if what == "variance" or (what == "cov" and where[0] == where[1]):
+            lo = max(lo, 0.0)  # variances are positive
+        if what == "weight":
+            lo, hi = max(lo, 0.0), min(hi, 1.0)
+        grid = np.linspace(lo, hi, 200)
+        dist = prior_marginal(prior, k, what, where, kind)
+        if dist is not None:
+            density, source = dist.pdf(grid), "closed form"
+            iqr = float(dist.ppf(0.75) - dist.ppf(0.25))
+        elif what == "cov":
+            if draws is None:
+                draws = flat_params(
+                    *prior.sample(k, _PRIOR_KDE_DRAWS, seed=rng, covariance_type=kind),
+                    comparison.feature_names,
+                    kind,
+                )
+            sample = draws[p["name"]]
+            density, source = gaussian_kde(sample)(grid), f"kernel density of {sample.size} draws"
+            iqr = float(np.subtract(*np.quantile(sample, [0.75, 0.25])))
+        else:  # the weight of a single component: always 1
+            density, source, iqr = None, "fixed", 0.0
+        p["prior"] = {
+            "grid": grid,
+            "density": density,
+            "source": source,
+            "iqr": iqr,
+        }
+
+
 def figure_data(comparison) -> FigureData:
     """Compute everything the report draws.
 
@@ -118,6 +255,7 @@ def figure_data(comparison) -> FigureData:
     kind, centre, basis = _projection(X)
     project = (lambda A: (A - centre) @ basis) if kind == "pca" else (lambda A: A)
     fits = _fits(comparison)
+    kind_ = comparison.covariance_type
     w, m, v = comparison.draws()
     chains, draws, k = w.shape
     flat_w, flat_m = w.reshape(-1, k), m.reshape(-1, k, d)
@@ -155,6 +293,13 @@ def figure_data(comparison) -> FigureData:
         grid = np.linspace(lo - pad, hi + pad, 400)
         out["density_grid"] = grid
         out["densities"] = {name: np.exp(em.score_samples(grid, p)) for name, p in fits.items()}
+        few = thin_indices(flat_w.shape[0], _MAX_DRAW_DENSITIES)
+        out["draw_densities"] = np.stack(
+            [
+                np.exp(em.score_samples(grid, em.GMMParams(flat_w[i], flat_m[i], flat_v[i], kind_)))
+                for i in few
+            ]
+        )
         counts, edges = np.histogram(X[:, 0], bins=min(_BINS, max(5, n // 2)), density=True)
         out["histogram"] = {"density": counts, "edges": edges}
     # Log-likelihood traces.
@@ -188,7 +333,8 @@ def figure_data(comparison) -> FigureData:
     flat_draws = flat_params(w, m, v, comparison.feature_names, comparison.covariance_type)
     for row, draws in zip(table.itertuples(index=False), flat_draws.values(), strict=True):
         # The panel of each parameter as the table names it, with the table's numbers.
-        counts, edges = np.histogram(np.asarray(draws).reshape(-1), bins=_BINS, density=True)
+        flat = np.asarray(draws).reshape(-1)
+        counts, edges = np.histogram(flat, bins=_BINS, density=True)
         params.append(
             {
                 "name": row.parameter,
@@ -201,11 +347,25 @@ def figure_data(comparison) -> FigureData:
                 "lower": float(row.eti94_lower),
                 "upper": float(row.eti94_upper),
                 "truth": None if np.isnan(row.truth) else float(row.truth),
+                "post_sd": float(row.post_sd),
+                "post_iqr": float(np.subtract(*np.quantile(flat, [0.75, 0.25]))),
             }
         )
+    rng = _rng(comparison)
+    _prior_densities(comparison, params, rng)
     out["parameters"] = params
-    # EM trajectories of the means (best restart).
-    out["trajectory"] = np.stack([project(mu) for mu in comparison.mle.trace.means])
+    out["fit_distances"] = _fit_distances(params, comparison.truth is not None)
+    # EM's paths: the chosen restart and a deliberately poor start.
+    out["trajectories"] = _trajectories(comparison, project, rng)
+    gof = em.goodness_of_fit(X, comparison.mle.params, seed=rng)
+    out["goodness_of_fit"] = gof.to_dict()
+    if d >= 2:  # the data's own shape within each component, beside the fit's
+        semi, angle = ellipse_geometry(gof.scatter, basis)
+        out["goodness_of_fit"]["scatter_ellipses"] = {
+            "means": project(gof.centres),
+            "semi_axes": semi,
+            "angles": angle,
+        }
     # Assignments: EM responsibilities and posterior-averaged ones.
     resp_em, _ = em.e_step(X, comparison.mle.params)
     chosen = thin_indices(flat_w.shape[0], _MAX_ASSIGN_DRAWS)

@@ -12,54 +12,10 @@ import em
 from em.covariance import DESCRIPTIONS, mclust_name
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table
+from reports.captions import misfit_warning, report_captions
 from reports.figdata import figure_data
-from reports.style import ESS_PER_CHAIN_MIN, RHAT_MAX
 
 __all__ = ["render_page", "render_report", "save_figure", "write_page", "write_report"]
-
-CAPTIONS = {
-    "fits": (
-        "Data and fitted components",
-        "Each fit's components: ellipses (circles for the spherical model) at one and two "
-        "standard deviations around each mean (a histogram with the mixture densities in "
-        "1-D). The faint red cloud is where the posterior puts the means, and the faint "
-        "ellipses are the components of a few posterior draws: the MLE and the MAP are "
-        "single points inside them.",
-    ),
-    "loglik": (
-        "Log-likelihood traces",
-        "Left: EM's log-likelihood at every iteration; it never decreases, and restarts "
-        "from other starts may stop at lower local maxima. Right: the log-likelihood of "
-        "every posterior draw, per chain. The draws sit below the EM maximum, by about half "
-        "the number of parameters (dashed): the posterior describes plausible parameters, "
-        "not only the best-fitting one. That gap is the lesson of MLE against Bayes.",
-    ),
-    "parameters": (
-        "Parameters",
-        "The posterior of each weight, mean coordinate and standard deviation, with EM's "
-        "estimate (blue), the MAP (orange) and the truth when known (dotted). With little "
-        "data the posterior is wide and the MAP is pulled towards the prior; with much data "
-        "all three agree.",
-    ),
-    "trajectories": (
-        "EM trajectories",
-        "How EM moves the means from their start (squares) to the estimate: each iteration "
-        "re-weighs the points (E-step) and re-averages them (M-step).",
-    ),
-    "assignments": (
-        "Assignments",
-        "Each point coloured by its most likely component, faded where that is uncertain "
-        "(1 - max responsibility). Left with EM's estimate; right averaged over posterior "
-        "draws, which also carries the uncertainty about the parameters.",
-    ),
-    "diagnostics": (
-        "Sampler diagnostics",
-        f"R-hat near 1 (below {RHAT_MAX}) means the chains agree; the effective sample size "
-        f"counts independent draws (at least {ESS_PER_CHAIN_MIN} per chain is wanted). "
-        "Divergences, the share of "
-        "draws relabelled to EM's labels, and each step's wall time.",
-    ),
-}
 
 
 def _lesson(comparison) -> str:
@@ -80,6 +36,18 @@ def _lesson(comparison) -> str:
         inside = ((table.truth >= table.eti94_lower) & (table.truth <= table.eti94_upper)).sum()
         text += f" The 94% intervals contain the truth for {inside} of {len(table)} parameters."
     return text
+
+
+def _map_agreement(fd) -> str:
+    """How far PyMC's MAP is from MAP-EM's, in posterior sds (the page's sentence)."""
+    varied = [p for p in fd["parameters"] if p["post_sd"] > 0]
+    gap = max((abs(p["map_pymc"] - p["map_em"]) / p["post_sd"] for p in varied), default=0.0)
+    verdict = (
+        "they agree, as two maximisers of the same density should"
+        if gap < 0.01
+        else "they differ: one of the two optimisers stopped away from the maximum"
+    )
+    return f"The two differ by at most {gap:.2g} posterior sd on any parameter: {verdict}."
 
 
 def _model_name(comparison) -> str:
@@ -200,16 +168,23 @@ def render_report(
     fd = figure_data(comparison)
     drawers = {
         "fits": plots.plot_data_and_fits,
+        "fits_apart": plots.plot_fits_apart,
         "loglik": plots.plot_loglik_traces,
         "parameters": plots.plot_parameters,
         "trajectories": plots.plot_em_trajectories,
+        "goodness": plots.plot_goodness_of_fit,
         "assignments": plots.plot_assignments,
         "diagnostics": plots.plot_diagnostics,
     }
+    captions = report_captions(fd)
     figures = []
     for name, draw in drawers.items():
         fig, _ = draw(fd)
-        figures.append(save_figure(fig, tmp, name, CAPTIONS[name], dpi=110))
+        figures.append(save_figure(fig, tmp, name, captions[name], dpi=110))
+    warnings = comparison.warnings()
+    misfit = misfit_warning(fd, selection=selection)
+    if misfit:
+        warnings = [*warnings, misfit]
     columns, rows = _table(comparison)
     d = comparison.diagnostics
     render_page(
@@ -220,8 +195,9 @@ def render_report(
         n_features=comparison.X.shape[1],
         n_components=comparison.n_components,
         seed=comparison.seed,
-        warnings=comparison.warnings(),
+        warnings=warnings,
         lesson=_lesson(comparison),
+        map_agreement=_map_agreement(fd),
         em_loglik=comparison.mle.log_likelihood,
         em_iter=comparison.mle.n_iter,
         basins=fd["em_basins"],
@@ -239,7 +215,8 @@ def render_report(
         "seed": comparison.seed,
         "sampler": comparison.sampler.to_dict(),
         "versions": comparison.versions,
-        "warnings": comparison.warnings(),
+        "warnings": warnings,
+        "captions": {name: list(text) for name, text in captions.items()},
     }
     (tmp / "data.json").write_text(json.dumps(payload, allow_nan=True), "utf-8")
     return tmp / "index.html"

@@ -21,24 +21,71 @@ def _labels(ax):
     return [t.get_text() for t in legend.get_texts()] if legend else []
 
 
+FIT_NAMES = ("EM (MLE)", "MAP-EM", "PyMC MAP", "posterior mean", "truth")
+
+
+def _style(line):
+    return (line.get_color(), str(line.get_linestyle()), line.get_linewidth(), line.get_marker())
+
+
+def test_every_fit_has_its_own_style():
+    """No two fits share colour, line style, width and marker; the prior has its own too."""
+    from reports.style import fit_handle
+
+    styles = [_style(fit_handle(name)) for name in FIT_NAMES]
+    for i, a in enumerate(styles):
+        for b in styles[i + 1 :]:
+            assert a[0] != b[0] or a[1] != b[1]  # colour or line style
+            assert a[3] != b[3]  # and the marker
+    assert _style(fit_handle("prior"))[:2] not in [s[:2] for s in styles]
+
+
 def test_data_and_fits(fd, synthetic):
     fig, ax = plots.plot_data_and_fits(fd)
     assert isinstance(fig, Figure)
     labels = _labels(ax)
-    for name in ("EM (MLE)", "MAP-EM", "PyMC MAP", "posterior mean", "truth"):
+    for name in FIT_NAMES:
         assert name in labels
+    legend = {
+        t.get_text(): h for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles)
+    }
     k, d = synthetic.n_components, synthetic.X.shape[1]
     if d == 1:
-        assert ax.get_xlabel() == "x[0]" and len(ax.lines) == 5  # one density per fit
+        assert ax.get_xlabel() == "x[0]"
+        drawn = {line.get_label(): line for line in ax.lines if line.get_label() in FIT_NAMES}
+        assert set(drawn) == set(FIT_NAMES)  # one density per fit, each in the legend's style
+        for name, line in drawn.items():
+            assert (line.get_color(), line.get_linestyle()) == (
+                legend[name].get_color(),
+                legend[name].get_linestyle(),
+            )
+        assert "posterior draws" in labels
     else:
         fits = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_alpha() >= 0.5]
         assert len(fits) == 5 * k * 2  # 1 and 2 sd for every fit and component
+        styles = {(tuple(p.get_edgecolor()[:3]), p.get_linestyle()) for p in fits}
+        assert len(styles) == 5  # each fit's ellipses in its own colour and line style
         draws = [p for p in ax.patches if isinstance(p, Ellipse) and p.get_alpha() < 0.5]
         assert len(draws) == k * len(fd["draw_ellipses"]["angles"])
+        # each fit's means carry the legend's marker
+        for name in FIT_NAMES:
+            marks = [ln for ln in ax.lines if ln.get_marker() == legend[name].get_marker()]
+            assert marks and len(marks[0].get_xdata()) == k
         shape = "circles" if synthetic.covariance_type == "spherical" else "ellipses"
         assert shape in ax.get_title()
         expected = "first principal component" if d > 2 else "x[0]"
         assert ax.get_xlabel() == expected
+    assert "posterior draws of the means" in labels or d == 1
+
+
+def test_each_fit_drawn_alone(fd, synthetic):
+    fig, axes = plots.plot_fits_apart(fd)
+    flat = list(np.ravel(axes))
+    assert [ax.get_title().split("\n")[0] for ax in flat] == list(FIT_NAMES[:4])
+    gap = fd["fit_distances"]["MAP-EM"]["max_sd"]
+    assert f"{gap:.2f} posterior sd" in flat[1].get_title()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == list(FIT_NAMES)
 
 
 def test_data_and_fits_draws_on_a_given_axis(fd):
@@ -57,6 +104,12 @@ def test_loglik_traces(fd, synthetic):
     best = synthetic.mle.trace.log_likelihood
     assert any(np.array_equal(line.get_ydata(), best) for line in left.lines)
     assert any("stopped" in t for t in _labels(left))
+    others = len(synthetic.mle.restarts) - 1
+    if others:  # drawn dashed, so they show even where they lie under the chosen one
+        assert f"other restarts ({others})" in _labels(left)
+        assert [ln.get_linestyle() for ln in left.lines[:others]] == ["--"] * others
+    # the maximum is not on the axes' edge
+    assert right.get_ylim()[1] > em_max and left.get_ylim()[1] > best[-1]
 
 
 def test_parameters_histograms_and_forest(fd, synthetic):
@@ -65,24 +118,71 @@ def test_parameters_histograms_and_forest(fd, synthetic):
     assert len(visible) == len(synthetic.table())
     # each panel named as the table names its parameter (variance[k], not sd[k])
     assert [ax.get_title() for ax in visible] == synthetic.table().parameter.tolist()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[:3] == ["posterior", "94% interval", "prior"]
+    assert set(FIT_NAMES) <= set(legend)
+    for ax, p in zip(visible, fd["parameters"], strict=True):
+        # the prior's density, the interval's bar and one line per estimate
+        if p["prior"]["density"] is not None:
+            assert any(np.array_equal(ln.get_ydata(), p["prior"]["density"]) for ln in ax.lines)
+        bar = [q for q in ax.patches if q.get_label() == "94% interval"][0]
+        x0, x1 = bar.get_x(), bar.get_x() + bar.get_width()
+        assert np.allclose([x0, x1], [p["lower"], p["upper"]])
+        assert sum(np.allclose(ln.get_xdata(), p["em"]) for ln in ax.lines) >= 1
     fig, ax = plots.plot_parameters(fd, forest=True)
     assert len(ax.get_yticklabels()) == len(synthetic.table())
 
 
 def test_trajectories(fd, synthetic):
-    fig, ax = plots.plot_em_trajectories(fd)
-    k = synthetic.n_components
-    paths = [line for line in ax.lines if line.get_label().startswith("component")]
-    assert len(paths) == k
-    assert len(paths[0].get_xdata()) == synthetic.mle.n_iter + 1 or synthetic.X.shape[1] == 1
+    fig, axes = plots.plot_em_trajectories(fd)
+    k, d = synthetic.n_components, synthetic.X.shape[1]
+    tr = fd["trajectories"]
+    if d >= 2:
+        chosen, poor = axes[0], axes[1]
+        paths = [line for line in chosen.lines if line.get_label().startswith("component")]
+        assert len(paths) == k and len(paths[0].get_xdata()) == synthetic.mle.n_iter + 1
+        assert f"{tr['poor']['n_iter']} iterations" in poor.get_title()
+        numbers = {t.get_text() for t in chosen.texts}
+        assert {"0", str(synthetic.mle.n_iter)} <= numbers  # iteration numbers along the path
+        ll_ax = axes[2]
+    else:
+        ll_ax = axes[0]
+    lls = [ln for ln in ll_ax.lines if ln.get_label() in ("chosen restart", "poor start")]
+    assert np.array_equal(lls[0].get_ydata(), tr["chosen"]["log_likelihood"])
+    assert np.array_equal(lls[1].get_ydata(), tr["poor"]["log_likelihood"])
+    coord = axes[3] if d >= 2 else axes[1]
+    assert len(coord.lines) == 2 * k  # every component, from both starts
+
+
+def test_poor_start_is_poor_and_reproducible(synthetic):
+    """The poor start begins below the maximum, climbs, and the same seed repeats it."""
+    a, b = figure_data(synthetic), figure_data(synthetic)
+    poor = a["trajectories"]["poor"]
+    assert poor["log_likelihood"][0] < synthetic.mle.log_likelihood - 1.0
+    assert np.array_equal(poor["log_likelihood"], b["trajectories"]["poor"]["log_likelihood"])
+    assert np.all(np.diff(poor["log_likelihood"]) >= -1e-9 * abs(poor["log_likelihood"][-1]))
+
+
+def test_goodness_of_fit(fd, synthetic):
+    fig, axes = plots.plot_goodness_of_fit(fd)
+    qq = np.ravel(axes)[0]
+    gof = fd["goodness_of_fit"]
+    assert np.array_equal(qq.lines[0].get_xdata(), gof["expected"])
+    assert f"{gof['statistic']:.3f}" in qq.get_title()
+    if synthetic.X.shape[1] >= 2:
+        assert len(np.ravel(axes)) == 2
 
 
 def test_assignments_and_diagnostics(fd):
     fig, axes = plots.plot_assignments(fd)
     assert [ax.get_title().split()[0] for ax in axes] == ["EM", "posterior"]
     fig, axes = plots.plot_diagnostics(fd)
-    assert "divergences" in axes[2].get_title()
+    assert axes[2].get_title() == "Wall time per step"
+    assert "divergences" in fig.get_suptitle()
     assert axes[0].get_title().startswith("R-hat")
+    # the legends sit under the axes, off the bars
+    anchor = axes[1].get_legend().get_bbox_to_anchor().transformed(axes[1].transAxes.inverted())
+    assert anchor.y0 < 0
 
 
 def test_names_label_the_axes_and_plots_take_a_comparison(synthetic):

@@ -20,8 +20,10 @@ def test_page_pngs_and_data(report, comparison):
     html = report.read_text()
     for name in ("EM (maximum likelihood, MLE)", "MAP (maximum a posteriori)", "Posterior"):
         assert name in html
-    assert html.count("data:image/png;base64,") == 6
-    for png in ("fits", "loglik", "parameters", "trajectories", "assignments", "diagnostics"):
+    names = ("fits", "fits_apart", "loglik", "parameters", "trajectories", "goodness",
+             "assignments", "diagnostics")  # fmt: skip
+    assert html.count("data:image/png;base64,") == len(names)
+    for png in names:
         path = report.parent / f"{png}.png"
         assert path.stat().st_size > 1000
         assert f'id="{png}"' in html
@@ -104,7 +106,7 @@ def test_report_renders_in_a_real_browser(report, tmp_path):
         report.as_uri(),
     ]
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
-    assert 'data-image-count="6"' in dom, dom[:500]
+    assert 'data-image-count="8"' in dom, dom[:500]
     assert 'data-images-ok="true"' in dom
 
 
@@ -114,7 +116,7 @@ def test_a_report_for_every_covariance_structure(kind, make_synthetic, tmp_path)
     comparison = make_synthetic(2, k=2, covariance_type=kind)
     page = reports.write_report(comparison, tmp_path / "site")
     html = page.read_text()
-    assert html.count("data:image/png;base64,") == 6
+    assert html.count("data:image/png;base64,") == 8
     entry = {"diag": "variance[0,1]", "tied": "cov[1,0]", "full": "cov[1,1,1]"}
     assert entry[kind] in html
     title = {"diag": "diagonal-covariance (VVI)", "tied": "tied-covariance (EEE)",
