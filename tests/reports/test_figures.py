@@ -46,9 +46,8 @@ def test_data_and_fits(fd, synthetic):
     labels = _labels(ax)
     for name in FIT_NAMES:
         assert name in labels
-    legend = {
-        t.get_text(): h for t, h in zip(ax.get_legend().get_texts(), ax.get_legend().legend_handles)
-    }
+    box = ax.get_legend()
+    legend = {t.get_text(): h for t, h in zip(box.get_texts(), box.legend_handles, strict=True)}
     k, d = synthetic.n_components, synthetic.X.shape[1]
     if d == 1:
         assert ax.get_xlabel() == "x[0]"
