@@ -36,13 +36,27 @@ def _axes(ncols: int, axes, width: float = 5.0, height: float = 3.8):
     return axes[0].figure, axes
 
 
+#: The methods of the lessons' comparisons: (colour, line style, line width, marker).
+_METHODS = {
+    "EM": (COLORS["EM (MLE)"], "-", 2.2, "o"),
+    "gradient ascent": ("0.35", "--", 1.2, "."),
+}
+
+
+def _method(label: str, i: int) -> dict:
+    colour, ls, lw, marker = _METHODS.get(label, (f"C{i}", "-", 1.2, "."))
+    return {"color": colour, "linestyle": ls, "linewidth": lw, "marker": marker}
+
+
 def plot_loglik_curves(data: dict, ax=None):
     """Log-likelihood per iteration, one line per method (``series``: label -> values)."""
     fig, (ax,) = _axes(1, None if ax is None else [ax])
-    for label, values in data["series"].items():
-        ax.plot(np.arange(len(values)), values, marker=".", ms=3, label=label)
+    for i, (label, values) in enumerate(data["series"].items()):
+        ax.plot(np.arange(len(values)), values, ms=3, label=label, **_method(label, i))
     ax.set(xlabel="iteration", ylabel=data.get("ylabel", "log-likelihood"))
+    ax.set_title(data.get("title", "Log-likelihood per iteration"))
     ax.set_xscale("symlog", linthresh=10)
+    ax.margins(y=0.05)
     ax.legend()
     return fig, ax
 
@@ -68,14 +82,22 @@ def plot_mean_paths(data: dict, ax=None):
     axis = np.asarray(data["axis"])
     Z = np.asarray(data["loglik"])
     ax.contour(axis, axis, Z, levels=data["levels"], cmap="Greys", linewidths=0.7)
-    for (label, path), colour in zip(data["paths"].items(), (COLORS["EM (MLE)"], COLORS["MAP-EM"]),
-                                     strict=False):  # fmt: skip
-        path = np.asarray(path)
-        ax.plot(path[:, 0], path[:, 1], marker=".", ms=4, lw=1, color=colour, label=label)
-        ax.plot(*path[0], "s", color="k", ms=7)
-        ax.plot(*path[-1], "*", color=colour, ms=12)
+    # EM last and on top, thick with open circles; gradient ascent thin, dashed, dotted
+    order = sorted(data["paths"], key=lambda label: label == "EM")
+    for i, label in enumerate(order):
+        path = np.asarray(data["paths"][label])
+        style = _method(label, i)
+        ax.plot(path[:, 0], path[:, 1], ms=5 if label == "EM" else 3, mfc="none",
+                zorder=3 + (label == "EM"), label=f"{label} ({len(path) - 1} iterations)",
+                **style)  # fmt: skip
+        big = label == "EM"  # the other's smaller star on top, where both stop together
+        ax.plot(*path[-1], "*", color=style["color"], ms=17 if big else 9, mec="k",
+                zorder=5 if big else 6, label=f"{label}: where it stopped")  # fmt: skip
+    start = np.asarray(data["paths"][order[0]])[0]
+    ax.plot(*start, "s", color="k", ms=7, zorder=6, label="the common start")
     ax.set(xlabel="mean of component 1", ylabel="mean of component 2", aspect="equal")
-    ax.legend(title="square: start")
+    ax.set_title("Paths of the two means over the log-likelihood")
+    ax.legend(fontsize="small", loc="best")
     return fig, ax
 
 

@@ -362,6 +362,10 @@ def test_faithful_is_labelled_by_its_column_names(tmp_path, capsys):
     assert figures["axis_labels"] == ["eruptions", "waiting"]
     html = (out / "report" / "index.html").read_text()
     assert "mean[0,eruptions]" in html
+    # the spherical model fits faithful poorly: the page warns, at the top, and says why
+    warnings = html[html.index('id="warnings"') : html.index("Three fits of one model")]
+    assert "The spherical model fits these data poorly" in warnings
+    assert "circles cannot follow" in warnings
 
 
 def test_em_prior_flag_fits_the_map(csv_file, data_2d, capsys):
