@@ -58,6 +58,40 @@ def _fits_sentence(fd) -> str:
     return text
 
 
+def _offsets_sentence(fd) -> str:
+    """Which fits sit closest to the posterior mean, and how far apart MLE and MAP are."""
+    off = fd["offsets"]
+    fits = {k: np.abs(np.asarray(v, dtype=float)) for k, v in off["fits"].items()}
+    text = (
+        "One row per parameter: each estimate's distance from the posterior mean in "
+        "posterior standard deviations (the shaded band is +-1 sd). "
+    )
+    if not off["parameters"]:
+        return text
+    estimates = {k: v for k, v in fits.items() if k != "truth"}
+    inside = all(np.all(v <= 1.0) for v in estimates.values())
+    text += (
+        "Every estimate lies within 1 posterior sd of the posterior mean: on these data the "
+        "methods differ by less than the uncertainty that remains. "
+        if inside
+        else "Some estimates lie more than 1 posterior sd from the posterior mean ("
+        + ", ".join(
+            f"{k} on {int(np.sum(v > 1.0))} of {v.size} parameters"
+            for k, v in estimates.items()
+            if np.any(v > 1.0)
+        )
+        + "): here the choice of method matters. "
+    )
+    em_, map_ = np.asarray(off["fits"]["EM (MLE)"]), np.asarray(off["fits"]["MAP-EM"])
+    text += f"MAP-EM and EM differ by up to {np.max(np.abs(map_ - em_)):.2f} sd."
+    if "truth" in fits:
+        text += (
+            f" The truth lies within 2 sd for {int(np.sum(fits['truth'] <= 2.0))} of "
+            f"{fits['truth'].size} parameters."
+        )
+    return text
+
+
 def _loglik_sentence(fd) -> str:
     restarts = fd["em_restarts"]
     best = np.asarray(restarts[fd["em_best"]]["log_likelihood"], dtype=float)
@@ -268,6 +302,7 @@ def report_captions(fd) -> dict[str, tuple[str, str]]:
             "differences the overlay hides. Each title gives the fit's largest distance from "
             "the posterior mean in posterior standard deviations.",
         ),
+        "offsets": ("Each estimate against the posterior", _offsets_sentence(fd)),
         "loglik": ("Log-likelihood traces", _loglik_sentence(fd)),
         "parameters": ("Prior, posterior and point estimates", _parameters_sentence(fd)),
         "trajectories": ("How EM moves the means", _trajectories_sentence(fd)),

@@ -192,6 +192,21 @@ def _fit_distances(params: list[dict], truth: bool) -> dict[str, Any]:
     return out
 
 
+def _offsets(params: list[dict], truth: bool) -> dict[str, Any]:
+    """Each estimate's ``(estimate - posterior mean) / posterior sd``, per varied parameter."""
+    varied = [p for p in params if p["post_sd"] > 0]
+    keys = {"EM (MLE)": "em", "MAP-EM": "map_em", "PyMC MAP": "map_pymc"}
+    if truth:
+        keys["truth"] = "truth"
+    return {
+        "parameters": [p["name"] for p in varied],
+        "fits": {
+            name: np.array([(p[key] - p["post_mean"]) / p["post_sd"] for p in varied])
+            for name, key in keys.items()
+        },
+    }
+
+
 def _prior_densities(comparison, params: list[dict], rng) -> None:
     """Add the prior's density over each parameter panel's range to its record (in place).
 
@@ -355,6 +370,7 @@ def figure_data(comparison) -> FigureData:
     _prior_densities(comparison, params, rng)
     out["parameters"] = params
     out["fit_distances"] = _fit_distances(params, comparison.truth is not None)
+    out["offsets"] = _offsets(params, comparison.truth is not None)
     # EM's paths: the chosen restart and a deliberately poor start.
     out["trajectories"] = _trajectories(comparison, project, rng)
     gof = em.goodness_of_fit(X, comparison.mle.params, seed=rng)

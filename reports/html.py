@@ -169,6 +169,7 @@ def render_report(
     drawers = {
         "fits": plots.plot_data_and_fits,
         "fits_apart": plots.plot_fits_apart,
+        "offsets": plots.plot_fit_offsets,
         "loglik": plots.plot_loglik_traces,
         "parameters": plots.plot_parameters,
         "trajectories": plots.plot_em_trajectories,

@@ -34,6 +34,7 @@ __all__ = [
     "plot_data_and_fits",
     "plot_diagnostics",
     "plot_em_trajectories",
+    "plot_fit_offsets",
     "plot_fits_apart",
     "plot_goodness_of_fit",
     "plot_loglik_traces",
@@ -234,6 +235,34 @@ def plot_fits_apart(fd, *, axes=None):
     handles = [fit_handle(n) for n in (*_APART, *(["truth"] if truth else []))]
     fig.legend(handles=handles, loc="outside lower center", ncol=5, fontsize="small", frameon=False)
     return fig, axes
+
+
+def plot_fit_offsets(fd, *, ax=None):
+    """Every estimate's distance from the posterior mean, in posterior sds, per parameter.
+
+    One row per parameter, one marker per fit; the band is +-1 posterior sd.
+    Estimates that coincide on the data figure stand apart here whenever they
+    differ by a few hundredths of a posterior sd.
+    """
+    fd = _data(fd)
+    off = fd["offsets"]
+    names = off["parameters"]
+    fig, ax = _axes(ax, size=(7.5, 0.28 * len(names) + 1.9))
+    y = np.arange(len(names))[::-1]
+    ax.axvspan(-1, 1, color=COLORS["posterior"], alpha=0.12, label="+-1 posterior sd")
+    centre = ax.axvline(0, color=COLORS["posterior"], lw=1.5, label="posterior mean (0)")
+    fits = [n for n in FITS if n in off["fits"]]
+    shift = np.linspace(-0.24, 0.24, len(fits))
+    for dy, name in zip(shift, fits, strict=True):
+        style = fit_style(name, marker=True)
+        style["linestyle"] = "none"
+        ax.plot(off["fits"][name], y + dy, label=name, **style)
+    ax.set_yticks(y, names, fontsize="small")
+    ax.set_xlabel("(estimate - posterior mean) / posterior sd")
+    ax.set_title("How far each estimate is from the posterior mean")
+    handles = [centre, *[fit_handle(n) for n in fits]]
+    _legend_below(ax, handles, ncol=len(handles))
+    return fig, ax
 
 
 def plot_loglik_traces(fd, *, axes=None):

@@ -147,3 +147,32 @@ def serial_study(tmp_path_factory, comparison):  # comparison: the session's com
 
     out = tmp_path_factory.mktemp("study") / "serial"
     return run_study(load_config(TINY_STUDY), out, engine="serial", progress=False)
+
+
+def _run_cli(argv: list[str]) -> tuple[int, str]:
+    """``gmm-pp ARGV`` in this process: its exit code and what it printed."""
+    import contextlib
+    import io
+
+    from gmm_pp.cli import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(argv)
+    return code, buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def demo_page(tmp_path_factory, comparison):  # comparison: the demo's shape, compiled
+    """``gmm-pp demo`` (n = 300 keeps the session model's shape): (exit code, output, folder)."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    argv = ["demo", "--seed", "2", "-n", "300", "--out", str(out), "--quiet"]
+    return (*_run_cli([*argv, "--draws", "200", "--tune", "200"]), out)
+
+
+@pytest.fixture(scope="session")
+def faithful_page(tmp_path_factory, comparison):
+    """``gmm-pp fit faithful -k 3`` (spherical K = 3 shares the session's compiled model)."""
+    out = tmp_path_factory.mktemp("faithful") / "faithful"
+    argv = ["fit", "faithful", "-k", "3", "--out", str(out), "--draws", "300", "--tune", "300"]
+    return (*_run_cli([*argv, "--chains", "2", "--quiet", "--seed", "1"]), out)

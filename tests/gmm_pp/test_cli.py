@@ -86,13 +86,10 @@ def test_help_texts_show_examples(capsys):
         assert "example" in capsys.readouterr().out
 
 
-def test_demo_writes_the_report(tmp_path, capsys):
-    # n = 300 keeps the data shape of the session's compiled model.
-    out = tmp_path / "demo"
-    argv = ["demo", "--seed", "2", "-n", "300", "--out", str(out), "--quiet"]
-    assert main([*argv, "--draws", "200", "--tune", "200"]) == 0
-    printed = capsys.readouterr().out.strip()
-    assert printed == str((out / "index.html").resolve())
+def test_demo_writes_the_report(demo_page):
+    code, printed, out = demo_page
+    assert code == 0
+    assert printed.strip() == str((out / "index.html").resolve())
     assert (out / "index.html").is_file() and (out / "data.json").is_file()
 
 
@@ -344,16 +341,13 @@ def test_data_beyond_float64_is_one_line(tmp_path, data_2d, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_faithful_is_labelled_by_its_column_names(tmp_path, capsys):
+def test_faithful_is_labelled_by_its_column_names(faithful_page):
     """gmm-pp fit on the bundled faithful: eruptions and waiting label the table, the
     report's axes and the saved posterior."""
     import gmm_pp
 
-    out = tmp_path / "faithful"
-    # K = 3 shares the session comparison's compiled model (d = 2, K = 3).
-    argv = ["fit", "faithful", "-k", "3", "--out", str(out), "--draws", "300", "--tune", "300"]
-    assert main([*argv, "--chains", "2", "--quiet", "--seed", "1"]) == 0
-    printed = capsys.readouterr().out
+    code, printed, out = faithful_page
+    assert code == 0
     assert "mean[0,eruptions]" in printed and "mean[1,waiting]" in printed
     comp = gmm_pp.Comparison.load(out)
     assert comp.feature_names == ("eruptions", "waiting")

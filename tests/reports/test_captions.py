@@ -130,6 +130,23 @@ def test_trajectories_caption_both_ways(data):
         assert said in report_captions(other)["trajectories"][1]
 
 
+def test_offsets_caption_both_ways(data):
+    text = report_captions(data)["offsets"][1]
+    em_ = np.asarray(data["offsets"]["fits"]["EM (MLE)"])
+    map_ = np.asarray(data["offsets"]["fits"]["MAP-EM"])
+    said = _number(r"MAP-EM and EM differ by up to (\d+\.\d+) sd", text)
+    assert said == pytest.approx(np.max(np.abs(map_ - em_)), abs=0.006)
+    inside = copy.deepcopy(data)
+    for name in ("EM (MLE)", "MAP-EM", "PyMC MAP"):
+        inside["offsets"]["fits"][name] = [0.1] * len(inside["offsets"]["parameters"])
+    assert "Every estimate lies within 1 posterior sd" in report_captions(inside)["offsets"][1]
+    outside = copy.deepcopy(inside)
+    outside["offsets"]["fits"]["EM (MLE)"][0] = 1.5
+    text = report_captions(outside)["offsets"][1]
+    n = len(outside["offsets"]["parameters"])
+    assert f"(EM (MLE) on 1 of {n} parameters)" in text and "Every estimate" not in text
+
+
 def test_assignments_caption(data):
     text = report_captions(data)["assignments"][1]
     a = data["assignments"]

@@ -87,6 +87,21 @@ def test_each_fit_drawn_alone(fd, synthetic):
     assert legend == list(FIT_NAMES)
 
 
+def test_offsets_set_every_fit_apart(fd, synthetic):
+    """One row per varied parameter; each fit's markers at its own offset in posterior sds."""
+    fig, ax = plots.plot_fit_offsets(fd)
+    table = synthetic.table()
+    varied = table[table.post_sd > 0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == varied.parameter.tolist()
+    for name, column in (("EM (MLE)", "em"), ("MAP-EM", "map_em"), ("PyMC MAP", "map_pymc")):
+        line = next(ln for ln in ax.lines if ln.get_label() == name)
+        want = (varied[column] - varied.post_mean) / varied.post_sd
+        assert np.allclose(line.get_xdata(), want, rtol=1e-9, atol=1e-12)
+    markers = [ln.get_marker() for ln in ax.lines if ln.get_label() in FIT_NAMES]
+    assert len(set(markers)) == len(markers)  # each its own marker
+    assert "posterior mean (0)" in _labels(ax)
+
+
 def test_data_and_fits_draws_on_a_given_axis(fd):
     fig = Figure()
     ax = fig.subplots()
