@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
-from reports.style import COLORS
+from reports.style import COLORS, CRITERIA, component_color
 
 __all__ = [
     "plot_bayes_vs_n",
@@ -44,7 +44,7 @@ _METHODS = {
 
 
 def _method(label: str, i: int) -> dict:
-    colour, ls, lw, marker = _METHODS.get(label, (f"C{i}", "-", 1.2, "."))
+    colour, ls, lw, marker = _METHODS.get(label, (component_color(i), "-", 1.2, "."))
     return {"color": colour, "linestyle": ls, "linewidth": lw, "marker": marker}
 
 
@@ -72,7 +72,9 @@ def plot_course_example(data: dict, axes=None):
     ax.legend()
     ll = data["loglik"]
     axes[1].plot(np.arange(len(ll)), ll, marker="o", color=COLORS["EM (MLE)"])
-    axes[1].set(xlabel="iteration", ylabel="log-likelihood", title="EM never goes down")
+    axes[1].set(
+        xlabel="iteration", ylabel="log-likelihood", title="Log-likelihood per EM iteration"
+    )
     return fig, axes
 
 
@@ -117,7 +119,8 @@ def plot_endpoints(data: dict, axes=None):
     for i, e in enumerate(ends):
         m = np.asarray(e["means"])
         ax.scatter(m[:, 0], m[:, 1], marker="o", s=70, facecolors="none",
-                   edgecolors=f"C{i}", lw=1.5, label=f"EM end point #{i + 1}")  # fmt: skip
+                   edgecolors=component_color(i), lw=1.5,
+                   label=f"EM end point #{i + 1}")  # fmt: skip
     m = np.asarray(data["map_means"])
     ax.scatter(m[:, 0], m[:, 1], marker="x", s=80, color=COLORS["PyMC MAP"], label="PyMC MAP")
     for c, cm in enumerate(data["chain_means"]):
@@ -146,7 +149,7 @@ def plot_bayes_vs_n(data: dict, axes=None):
     ax.plot(ns, data["gap"], marker="o", color=COLORS["posterior"], label="EM maximum - mean draw")
     ax.axhline(data["half_params"], color="k", ls="--", label="half the number of parameters")
     ax.set(xscale="log", xlabel="n (points)", ylabel="log-likelihood gap",
-           title="Draws sit below the maximum")  # fmt: skip
+           title="The draws' gap to EM's maximum")  # fmt: skip
     ax.legend(fontsize="small")
     return fig, axes
 
@@ -167,7 +170,7 @@ def plot_degeneracy(data: dict, axes=None):
         ax.plot([c["sd"]], [c["loglik"]], "X", ms=9, color="black",
                 label=f"EM's collapsed run stopped (sd {c['sd']:.2g})")  # fmt: skip
     ax.set(xscale="log", xlabel="sd of the component on one point", ylabel="log-likelihood",
-           title="The likelihood climbs without limit")  # fmt: skip
+           title="Log-likelihood as one component shrinks")  # fmt: skip
     ax.invert_xaxis()
     ax.legend(fontsize="small", loc="upper left")
     ax = axes[1]
@@ -176,7 +179,8 @@ def plot_degeneracy(data: dict, axes=None):
     ax.axvline(data["map_sd"], color=COLORS["MAP-EM"], linestyle="--",
                label=f"the MAP's smallest sd ({data['map_sd']:.2g})")  # fmt: skip
     ax.set(xscale="log", xlabel="sd of the component on one point",
-           ylabel="log-likelihood + log prior", title="The prior turns it down")  # fmt: skip
+           ylabel="log-likelihood + log prior",
+           title="With the prior, as one component shrinks")  # fmt: skip
     ax.set_yscale("symlog", linthresh=100)  # the peak near 0 and the plunge to -1e15 both read
     ax.set_ylim(top=max(0.0, max(data["log_posterior"])) + 10)
     ax.invert_xaxis()
@@ -226,7 +230,7 @@ def plot_gap_vs_parameters(data: dict, ax=None):
     line = np.linspace(0, p.max() * 1.1, 2)
     ax.plot(line, line / 2, "--", color="0.4", label="parameters / 2")
     ax.set(xlabel="free parameters", ylabel="EM maximum - mean draw log-likelihood",
-           title="Richer models: the posterior spreads further from the peak")  # fmt: skip
+           title="The draws' gap to the peak against the parameters")  # fmt: skip
     ax.legend(fontsize="small")
     return fig, ax
 
@@ -241,9 +245,9 @@ def plot_loglik_vs_k(data: dict, axes=None):
     k = np.asarray(data["k"])
     axes[0].plot(k, data["log_likelihood"], "o-", color=COLORS["EM (MLE)"])
     axes[0].set(xlabel="K", ylabel="maximised log-likelihood",
-                title="The log-likelihood only rises with K")  # fmt: skip
-    for name, colour, marker in (("bic", "#0072B2", "o"), ("icl", "#E69F00", "s"),
-                                 ("aic", "#009E73", "^")):  # fmt: skip
+                title="The maximised log-likelihood against K")  # fmt: skip
+    for name in ("bic", "icl", "aic"):
+        _, colour, marker = CRITERIA[name]
         values = np.asarray(data[name])
         axes[1].plot(k, values, marker=marker, color=colour, label=name.upper())
         best = int(np.argmin(values))
@@ -252,7 +256,7 @@ def plot_loglik_vs_k(data: dict, axes=None):
         for ax in axes:
             ax.axvline(data["truth"], color="0.5", ls=":", label="true K")
     axes[1].set(xlabel="K", ylabel="criterion (lower is better)",
-                title="Penalised: a minimum (ringed)")  # fmt: skip
+                title="Penalised criteria (their minimum ringed)")  # fmt: skip
     axes[1].legend(fontsize="small")
     for ax in axes:
         ax.set_xticks(k)
