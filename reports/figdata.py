@@ -170,30 +170,26 @@ def _trajectories(comparison, project, rng) -> dict[str, Any]:
     }
 
 
-def _fit_distances(params: list[dict], truth: bool) -> dict[str, Any]:
-    """How far each point estimate is from the posterior mean, in posterior sds.
-
-    Per fit: the largest ``|estimate - posterior mean| / posterior sd`` over the
-    parameters, and which parameter it is (a parameter the posterior does not
-    vary, the weight of a single component, is left out).
-    """
-    keys = {"EM (MLE)": "em", "MAP-EM": "map_em", "PyMC MAP": "map_pymc"}
-    if truth:
-        keys["truth"] = "truth"
-    varied = [p for p in params if p["post_sd"] > 0]
+def _fit_distances(offsets: dict[str, Any]) -> dict[str, Any]:
+    """Per fit: its largest ``|offset|`` (in posterior sds) and the parameter where it is."""
+    names = offsets["parameters"]
     out = {}
-    for name, key in keys.items():
-        gaps = [abs(p[key] - p["post_mean"]) / p["post_sd"] for p in varied]
-        worst = int(np.argmax(gaps)) if gaps else 0
+    for name, values in offsets["fits"].items():
+        gaps = np.abs(values)
+        worst = int(np.argmax(gaps)) if gaps.size else 0
         out[name] = {
-            "max_sd": float(gaps[worst]) if gaps else 0.0,
-            "parameter": varied[worst]["name"] if gaps else None,
+            "max_sd": float(gaps[worst]) if gaps.size else 0.0,
+            "parameter": names[worst] if gaps.size else None,
         }
     return out
 
 
 def _offsets(params: list[dict], truth: bool) -> dict[str, Any]:
-    """Each estimate's ``(estimate - posterior mean) / posterior sd``, per varied parameter."""
+    """Each estimate's ``(estimate - posterior mean) / posterior sd``, per varied parameter.
+
+    A parameter the posterior does not vary (the weight of a single component) is
+    left out.
+    """
     varied = [p for p in params if p["post_sd"] > 0]
     keys = {"EM (MLE)": "em", "MAP-EM": "map_em", "PyMC MAP": "map_pymc"}
     if truth:
@@ -369,8 +365,8 @@ def figure_data(comparison) -> FigureData:
     rng = _rng(comparison)
     _prior_densities(comparison, params, rng)
     out["parameters"] = params
-    out["fit_distances"] = _fit_distances(params, comparison.truth is not None)
     out["offsets"] = _offsets(params, comparison.truth is not None)
+    out["fit_distances"] = _fit_distances(out["offsets"])
     # EM's paths: the chosen restart and a deliberately poor start.
     out["trajectories"] = _trajectories(comparison, project, rng)
     gof = em.goodness_of_fit(X, comparison.mle.params, seed=rng)

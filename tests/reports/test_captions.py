@@ -176,18 +176,3 @@ def test_goodness_caption_and_warning_both_ways(data):
     assert gof["poor"] == (gof["pvalue"] < 0.01)
     assert ("fits these data poorly" in text) == gof["poor"]
     assert (misfit_warning(data) is None) == (not gof["poor"])
-
-
-def test_every_caption_of_a_real_page_is_in_its_data_json(tmp_path, make_synthetic):
-    """The page shows the captions data.json records, each made from data.json's numbers."""
-    import json
-
-    import reports
-
-    page = reports.write_report(make_synthetic(2, k=2), tmp_path / "r")
-    saved = json.loads((page.parent / "data.json").read_text())
-    again = report_captions(saved["figures"])
-    html = page.read_text()
-    for name, (title, caption) in again.items():
-        assert saved["captions"][name] == [title, caption]
-        assert caption.replace("'", "&#39;") in html

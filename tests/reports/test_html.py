@@ -77,22 +77,39 @@ def test_failure_keeps_the_earlier_report(report, comparison, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["diag", "tied", "full"])
-def test_a_report_for_every_covariance_structure(kind, make_synthetic, tmp_path):
-    """Every figure and the table of a structured comparison, its covariance entries named."""
+def test_every_covariance_structure_is_named_and_drawn(kind, make_synthetic):
+    """A structured comparison's title, parameter names and ellipses (its figures are drawn
+    by tests/reports/test_figures.py; the whole page is written once, for full, below)."""
+    from reports.figdata import figure_data
+    from reports.html import _model_name
+
     comparison = make_synthetic(2, k=2, covariance_type=kind)
-    page = reports.write_report(comparison, tmp_path / "site")
-    html = page.read_text()
-    assert html.count("data:image/png;base64,") == 9
-    entry = {"diag": "variance[0,1]", "tied": "cov[1,0]", "full": "cov[1,1,1]"}
-    assert entry[kind] in html
     title = {"diag": "diagonal-covariance (VVI)", "tied": "tied-covariance (EEE)",
              "full": "full-covariance (VVV)"}  # fmt: skip
-    assert f"posterior of a {title[kind]} Gaussian mixture" in html
-    data = json.loads((page.parent / "data.json").read_text())["figures"]
+    assert _model_name(comparison) == title[kind]
+    data = figure_data(comparison).to_json()
     assert data["covariance_type"] == kind
     names = [p["name"] for p in data["parameters"]]
     assert names == list(comparison.table()["parameter"])
+    entry = {"diag": "variance[0,1]", "tied": "cov[1,0]", "full": "cov[1,1,1]"}
+    assert entry[kind] in names
     # The fits' ellipses: the semi-axes are the square roots of the covariance's eigenvalues.
     cov = comparison.mle.params.covariance_matrices()
     want = np.sqrt(np.linalg.eigvalsh(cov)[:, ::-1])
     assert np.allclose(data["fits"]["EM (MLE)"]["semi_axes"], want, rtol=1e-12)
+
+
+def test_a_full_covariance_report(make_synthetic, tmp_path):
+    comparison = make_synthetic(2, k=2, covariance_type="full")
+    page = reports.write_report(comparison, tmp_path / "site")
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 9
+    assert "cov[1,1,1]" in html
+    assert "posterior of a full-covariance (VVV) Gaussian mixture" in html
+    # every caption on the page is the one its data.json makes
+    from reports.captions import report_captions
+
+    saved = json.loads((page.parent / "data.json").read_text())
+    for name, (title, caption) in report_captions(saved["figures"]).items():
+        assert saved["captions"][name] == [title, caption]
+        assert caption.replace("'", "&#39;") in html
