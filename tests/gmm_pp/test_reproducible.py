@@ -84,7 +84,7 @@ def test_same_seed_same_draws_everywhere(setting):
     # The installed command, with the same seed and settings, saves the same draws.
     out = folder / "cli"
     argv = ["fit", str(data), "-k", str(K), "--out", str(out), "--seed", "7"]
-    argv += ["--draws", "100", "--tune", "100", "--chains", "2", "--quiet", "--no-report"]
+    argv += ["--draws", "100", "--tune", "100", "--chains", "2", "--quiet"]
     cli = subprocess.run(
         [sys.executable, "-m", "gmm_pp", *argv], env=_env(cache), capture_output=True, text=True
     )
