@@ -20,9 +20,7 @@ import numpy as np
 
 import em
 
-_SPHERICAL = em.GMMParams(
-    [0.3, 0.3, 0.4], [[-3.0, 0.0], [3.0, 1.0], [0.0, 4.0]], [1.0, 0.6, 0.8]
-)
+_SPHERICAL = em.GMMParams([0.3, 0.3, 0.4], [[-3.0, 0.0], [3.0, 1.0], [0.0, 4.0]], [1.0, 0.6, 0.8])
 
 
 def _full(ratio: float, corr: float = 0.0) -> em.GMMParams:
