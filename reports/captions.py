@@ -112,10 +112,18 @@ def _loglik_sentence(fd) -> str:
     others = [r for i, r in enumerate(restarts) if i != fd["em_best"]]
     if others:
         ends = np.array([r["log_likelihood"][-1] for r in others], dtype=float)
-        same = int(np.sum(np.abs(ends - em_max) <= SAME_MAXIMUM * abs(em_max)))
+        close = np.abs(ends - em_max) <= SAME_MAXIMUM * abs(em_max)
+        same, higher = int(np.sum(close)), int(np.sum(~close & (ends > em_max)))
+        lower = len(others) - same - higher
+        parts = [f"{same} reached the same maximum"]
+        if lower:
+            parts.append(f"{lower} stopped lower")
+        if higher:
+            parts.append(f"{higher} ended higher, at maxima set aside (spurious or degenerate)")
         text += (
-            f" Of {len(others)} other restarts (grey dashed), {same} reached the same maximum"
-            + (f" and {len(others) - same} stopped lower." if same < len(others) else ".")
+            f" Of {len(others)} other restarts (grey dashed), "
+            + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+            + "."
         )
     draws = np.asarray(fd["draw_log_likelihood"], dtype=float).ravel()
     gap = float(np.median(em_max - draws))
@@ -203,8 +211,9 @@ def _trajectories_sentence(fd) -> str:
             else ", a fit EM's restarts set aside or missed"
         )
     text += (
-        f" Right: from K random data points, far from the answer (log-likelihood "
-        f"{poor['log_likelihood'][0]:.2f} at the start), EM took {poor['n_iter']} iterations "
+        f" Right: from K random data points (log-likelihood {poor['log_likelihood'][0]:.2f} "
+        f"at the start, {em_max - poor['log_likelihood'][0]:.2f} below the chosen fit's), EM "
+        f"took {poor['n_iter']} iterations "
         f"and reached {outcome}. Bottom: both runs' log-likelihood and each mean's "
         "coordinates per iteration (solid: chosen restart, dashed: poor start). Each "
         "iteration re-weighs the points (E-step) and re-averages them (M-step)."

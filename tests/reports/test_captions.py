@@ -84,8 +84,12 @@ def test_loglik_caption_both_ways(data):
     bad["draw_log_likelihood"][0][0] = bad["em_max"] + 1.0
     text = report_captions(bad)["loglik"][1]
     assert "decreased at iteration 2, by 5" in text and "never decreased" not in text
-    if others:
-        assert f"0 reached the same maximum and {len(others)} stopped lower" in text
+    assert len(others) >= 2  # the synthetic fit restarts: every branch below is taken
+    assert f"0 reached the same maximum and {len(others)} stopped lower" in text
+    higher = copy.deepcopy(bad)
+    higher["em_restarts"][others[0]]["log_likelihood"][-1] = bad["em_max"] + 3.0
+    said = report_captions(higher)["loglik"][1]
+    assert f"{len(others) - 1} stopped lower and 1 ended higher, at maxima set aside" in said
     assert "1 of" in text and "lie above EM's maximum" in text
 
 
