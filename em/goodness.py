@@ -90,26 +90,30 @@ class GoodnessOfFit:
         Read from the data's scatter within each component, whatever the p-value.
         """
         kind = self.covariance_type
-        k = int(np.argmax(self.elongation))
-        if kind == "spherical" and self.elongation[k] > _ELONGATED:
-            return (
+        if kind == "spherical":
+            k = int(np.argmax(self.elongation))
+            value, limit = self.elongation[k], _ELONGATED
+            why = (
                 f"within component {k} the data are elongated: their sd along the longest "
-                f"axis is {self.elongation[k]:.1f} times that along the shortest, which the "
-                "spherical model's circles cannot follow"
+                f"axis is {value:.1f} times that along the shortest, which the spherical "
+                "model's circles cannot follow"
             )
-        k = int(np.argmax(self.correlation))
-        if kind == "diag" and self.correlation[k] > _CORRELATED:
-            return (
-                f"within component {k} the coordinates are correlated "
-                f"({self.correlation[k]:.2f}), which the diagonal model's axis-aligned "
-                "ellipses cannot follow"
+        elif kind == "diag":
+            k = int(np.argmax(self.correlation))
+            value, limit = self.correlation[k], _CORRELATED
+            why = (
+                f"within component {k} the coordinates are correlated ({value:.2f}), which "
+                "the diagonal model's axis-aligned ellipses cannot follow"
             )
-        if kind == "tied" and self.size_ratio > _UNEQUAL:
-            return (
-                f"the components differ in size (the largest's sd is {self.size_ratio:.1f} "
-                "times the smallest's), which the tied model's one shared shape cannot follow"
+        elif kind == "tied":
+            value, limit = self.size_ratio, _UNEQUAL
+            why = (
+                f"the components differ in size (the largest's sd is {value:.1f} times the "
+                "smallest's), which the tied model's one shared shape cannot follow"
             )
-        return None
+        else:  # full: no shape it cannot follow
+            return None
+        return why if value > limit else None
 
     def sentence(self) -> str:
         """What the check found, with its numbers, for a report."""
