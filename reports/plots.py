@@ -299,7 +299,7 @@ def plot_loglik_traces(fd, *, axes=None):
     )
     left.set_xlabel("EM iteration")
     left.set_ylabel("log-likelihood")
-    left.set_title("EM climbs to the maximum")
+    left.set_title("EM's log-likelihood per iteration")
     left.margins(y=0.08)
     _legend_below(left, ncol=2)
     draw_ll = np.asarray(fd["draw_log_likelihood"])
@@ -313,7 +313,7 @@ def plot_loglik_traces(fd, *, axes=None):
     )
     right.set_xlabel("posterior draw")
     right.set_ylabel("log-likelihood of the draw")
-    right.set_title("Posterior draws sit below the maximum")
+    right.set_title("Each posterior draw's log-likelihood")
     right.margins(y=0.08)
     _legend_below(right, ncol=3)
     return fig, axes
@@ -475,7 +475,7 @@ def plot_em_trajectories(fd, *, axes=None):
         ll_ax.plot(np.arange(ll.size), ll, ls=ls, color=COLORS["EM (MLE)"], label=label)
     ll_ax.axhline(tr["max_log_likelihood"], color="0.3", lw=0.8, ls=":", label="EM maximum")
     ll_ax.set(xlabel="EM iteration", ylabel="log-likelihood")
-    ll_ax.set_title("Both climb; each stops at a maximum")
+    ll_ax.set_title("Log-likelihood per iteration, from both starts")
     ll_ax.margins(y=0.08)
     ll_ax.legend(fontsize="small")
     labels = fd["axis_labels"] if d >= 2 else fd["feature_labels"]
