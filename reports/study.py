@@ -134,8 +134,8 @@ def _sbc_text(histograms: list[dict]) -> str:
         )
     return text + (
         f"{len(bad)} of {len(histograms)} histograms reject uniformity at p < {_SBC_ALPHA} "
-        f"(smallest p = {worst['pvalue']:.2g}, {worst['parameter']}); with "
-        f"{len(histograms)} tests about {_SBC_ALPHA * len(histograms):.2g} would by chance."
+        f"(smallest p = {worst['pvalue']:.2g}, {worst['parameter']}); of {len(histograms)} "
+        f"uniform histograms, {_SBC_ALPHA * len(histograms):.2g} would on average by chance."
     )
 
 
