@@ -16,8 +16,10 @@ from reports.style import ESS_PER_CHAIN_MIN, RHAT_MAX
 __all__ = [
     "COINCIDE_SD",
     "SAME_MAXIMUM",
+    "map_agreement",
     "misfit_warning",
     "report_captions",
+    "summary_sentence",
 ]
 
 #: Fits closer than this (in posterior sds, on every parameter) coincide on a figure.
@@ -30,6 +32,41 @@ _ROUNDING = 1e-12
 _NARROW = 0.2
 #: A point more uncertain than this (1 - largest responsibility) counts as uncertain.
 _UNCERTAIN = 0.2
+
+
+def _truth_coverage(params) -> str:
+    """``The 94% intervals contain the truth for i of n parameters.`` (empty without a truth)."""
+    known = [p for p in params if p["truth"] is not None]
+    if not known:
+        return ""
+    inside = sum(p["lower"] <= p["truth"] <= p["upper"] for p in known)
+    return f" The 94% intervals contain the truth for {inside} of {len(known)} parameters."
+
+
+def summary_sentence(fd) -> str:
+    """How EM's estimate and the posterior differ on these data: the page's opening lesson."""
+    em_gap = fd["fit_distances"]["EM (MLE)"]
+    sds = [p["post_sd"] for p in fd["parameters"]]
+    text = (
+        f"On this data EM's estimate and the posterior mean differ by at most "
+        f"{em_gap['max_sd']:.2f} posterior standard deviations ({em_gap['parameter']}); the "
+        f"posterior's typical sd is {np.median(sds):.3g}, the uncertainty a single estimate "
+        "hides."
+    )
+    return text + _truth_coverage(fd["parameters"])
+
+
+def map_agreement(fd) -> str:
+    """How far PyMC's MAP is from MAP-EM's, in posterior sds."""
+    off = fd["offsets"]["fits"]
+    pymc, map_em = np.asarray(off["PyMC MAP"]), np.asarray(off["MAP-EM"])
+    gap = float(np.max(np.abs(pymc - map_em))) if pymc.size else 0.0
+    verdict = (
+        "they agree, as two maximisers of the same density should"
+        if gap < 0.01
+        else "they differ: one of the two optimisers stopped away from the maximum"
+    )
+    return f"The two differ by at most {gap:.2g} posterior sd on any parameter: {verdict}."
 
 
 def _fits_sentence(fd) -> str:
@@ -173,11 +210,7 @@ def _parameters_sentence(fd) -> str:
     if varied:
         shift = max(abs(p["map_em"] - p["em"]) / p["post_sd"] for p in varied)
         text += f" MAP-EM moves EM's estimate by at most {shift:.2f} posterior sd."
-    known = [p for p in params if p["truth"] is not None]
-    if known:
-        inside = sum(p["lower"] <= p["truth"] <= p["upper"] for p in known)
-        text += f" The 94% intervals contain the truth for {inside} of {len(known)} parameters."
-    return text
+    return text + _truth_coverage(params)
 
 
 def _trajectories_sentence(fd) -> str:

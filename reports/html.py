@@ -6,48 +6,14 @@ import base64
 import json
 from pathlib import Path
 
-import numpy as np
-
 import em
 from em.covariance import DESCRIPTIONS, mclust_name
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table
-from reports.captions import misfit_warning, report_captions
+from reports.captions import map_agreement, misfit_warning, report_captions, summary_sentence
 from reports.figdata import figure_data
 
 __all__ = ["render_page", "render_report", "save_figure", "write_page", "write_report"]
-
-
-def _lesson(comparison) -> str:
-    """How the three fits differ on this data, in two sentences."""
-    table = comparison.table()
-    diff = (table.em - table.post_mean).abs()
-    # A parameter the posterior does not vary (the weight of a single component)
-    # differs by 0 sds when the fits agree on it.
-    gap = diff / table.post_sd.where(table.post_sd > 0)
-    gap = gap.where(table.post_sd > 0, np.where(diff > 0, np.inf, 0.0))
-    worst = table.parameter[gap.idxmax()]
-    text = (
-        f"On this data EM's estimate and the posterior mean differ by at most "
-        f"{gap.max():.2f} posterior standard deviations ({worst}); the posterior's typical "
-        f"sd is {table.post_sd.median():.3g}, the uncertainty a single estimate hides."
-    )
-    if comparison.truth is not None:
-        inside = ((table.truth >= table.eti94_lower) & (table.truth <= table.eti94_upper)).sum()
-        text += f" The 94% intervals contain the truth for {inside} of {len(table)} parameters."
-    return text
-
-
-def _map_agreement(fd) -> str:
-    """How far PyMC's MAP is from MAP-EM's, in posterior sds (the page's sentence)."""
-    varied = [p for p in fd["parameters"] if p["post_sd"] > 0]
-    gap = max((abs(p["map_pymc"] - p["map_em"]) / p["post_sd"] for p in varied), default=0.0)
-    verdict = (
-        "they agree, as two maximisers of the same density should"
-        if gap < 0.01
-        else "they differ: one of the two optimisers stopped away from the maximum"
-    )
-    return f"The two differ by at most {gap:.2g} posterior sd on any parameter: {verdict}."
 
 
 def _model_name(comparison) -> str:
@@ -197,8 +163,8 @@ def render_report(
         n_components=comparison.n_components,
         seed=comparison.seed,
         warnings=warnings,
-        lesson=_lesson(comparison),
-        map_agreement=_map_agreement(fd),
+        lesson=summary_sentence(fd),
+        map_agreement=map_agreement(fd),
         em_loglik=comparison.mle.log_likelihood,
         em_iter=comparison.mle.n_iter,
         basins=fd["em_basins"],

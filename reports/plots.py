@@ -173,7 +173,6 @@ def plot_data_and_fits(fd, *, ax=None):
         ax.set_xlabel(fd["feature_labels"][0])
         ax.set_ylabel("density")
         ax.set_title("Data and fitted densities")
-        handles, _ = ax.get_legend_handles_labels()
         _legend_below(ax, ncol=4)
         return fig, ax
     _scatter(ax, fd)

@@ -185,17 +185,17 @@ def test_the_table_scales_with_the_data(comparison, sim_data, truth_2d, small_sa
 
 def test_the_report_at_1e150_says_finite_numbers(sim_data, small_sampler):
     """The page's sentences and every caption at 1e150: finite numbers (no page drawn)."""
-    from reports.captions import report_captions
+    from reports.captions import report_captions, summary_sentence
     from reports.figdata import figure_data
-    from reports.html import _lesson
 
     comp = gmm_pp.compare(sim_data * 1e150, 3, sampler=small_sampler, seed=3)
     assert np.isfinite(comp.table().drop(columns=["parameter", "truth"]).to_numpy()).all()
 
-    sentence = _lesson(comp)
+    fd = figure_data(comp)
+    sentence = summary_sentence(fd)
     assert "inf" not in sentence and "nan" not in sentence, sentence
     # every caption's numbers finite too (the figures draw these same numbers)
-    for title, caption in report_captions(figure_data(comp)).values():
+    for title, caption in report_captions(fd).values():
         assert not re.search(r"\b(inf|nan)\b", caption), (title, caption)
 
 

@@ -180,3 +180,26 @@ def test_goodness_caption_and_warning_both_ways(data):
     assert gof["poor"] == (gof["pvalue"] < 0.01)
     assert ("fits these data poorly" in text) == gof["poor"]
     assert (misfit_warning(data) is None) == (not gof["poor"])
+
+
+def test_the_pages_own_sentences_both_ways(data):
+    from reports.captions import map_agreement, summary_sentence
+
+    text = summary_sentence(data)
+    em_gap = _distances(data["parameters"], "em")
+    said = _number(r"differ by at most (\d+\.\d+) posterior", text)
+    assert said == pytest.approx(em_gap, abs=0.006)
+    sds = [p["post_sd"] for p in data["parameters"]]
+    assert f"typical sd is {np.median(sds):.3g}" in text
+    inside = sum(p["lower"] <= p["truth"] <= p["upper"] for p in data["parameters"])
+    assert f"contain the truth for {inside} of" in text
+    off = data["offsets"]["fits"]
+    gap = np.max(np.abs(np.asarray(off["PyMC MAP"]) - np.asarray(off["MAP-EM"])))
+    assert ("they agree" in map_agreement(data)) == (gap < 0.01)
+    apart = copy.deepcopy(data)
+    apart["offsets"]["fits"]["PyMC MAP"][0] += 0.5
+    said = map_agreement(apart)
+    assert "they differ" in said and _number(r"at most (\d+\.?\d*)", said) >= 0.5 - gap
+    together = copy.deepcopy(data)
+    together["offsets"]["fits"]["PyMC MAP"] = list(together["offsets"]["fits"]["MAP-EM"])
+    assert "they agree" in map_agreement(together)
