@@ -7,8 +7,9 @@ The lessons sample their posteriors with their own settings (4 chains x (1000 +
 cache, so this runs by hand, its result in BENCHMARKS.md; the suite builds every
 lesson with small settings and the degeneracy lesson as shipped.  Checks: no
 "Warnings:" in any lesson's text; mle-vs-bayes explains its n = 10 spurious
-maximum; the degeneracy lesson draws the climb, the prior's plunge and where EM's
-collapsed run stopped.  Exits 1 on the first failure.
+maximum, and says the posterior concentrates around the MLE exactly when its table
+shows it; the degeneracy lesson draws the climb and the prior's plunge.  Exits 1
+when a lesson fails.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ def main() -> int:
             "a spurious maximum" in text and "rules such maxima out" in text
         ):
             problems.append("the n = 10 spurious maximum is not explained")
+        if name == "mle-vs-bayes":
+            rows = lesson.sections[0].table.rows  # n, MLE, MAP, mean, sd, interval, gap
+            sd_falls = float(rows[-1][4]) < float(rows[0][4])
+            closer = abs(float(rows[-1][3]) - float(rows[-1][1])) <= abs(
+                float(rows[0][3]) - float(rows[0][1])
+            )
+            said = "the posterior concentrates around the MLE" in text
+            if said != (sd_falls and closer):
+                problems.append("the concentration claim disagrees with the table")
         if name == "degeneracy":
             data = lesson.sections[0].figure.data
             if not data["loglik"][-1] > max(data["loglik"][:10]) + 4:

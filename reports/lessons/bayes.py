@@ -70,6 +70,12 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
         )  # fmt: skip
         notes += [f"n = {n}: {w}" for w in warned]
     first, last = rows[0], rows[-1]
+    concentrates = (
+        len(ns) > 1
+        and float(last[4]) < float(first[4])
+        and abs(series["post_mean"][-1] - series["mle"][-1])
+        <= abs(series["post_mean"][0] - series["mle"][0])
+    )
     return Lesson(
         name="mle-vs-bayes",
         title="MLE against Bayes as the data grow",
@@ -86,8 +92,15 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
                 f"{abs(series['post_mean'][0] - series['mle'][0]):.3f} from the MLE (the MAP "
                 f"{abs(series['map'][0] - series['mle'][0]):.3f}); with n = {ns[-1]} the sd "
                 f"is {last[4]} and the posterior mean is "
-                f"{abs(series['post_mean'][-1] - series['mle'][-1]):.3f} from the MLE: the "
-                "data swamp the prior, and the posterior concentrates around the MLE."
+                f"{abs(series['post_mean'][-1] - series['mle'][-1]):.3f} from the MLE"
+                + (
+                    "."
+                    if len(ns) == 1
+                    else ": the data swamp the prior, and the posterior concentrates around "
+                    "the MLE."
+                    if concentrates
+                    else ": here the posterior has not concentrated around the MLE as n grew."
+                )
                 + spurious
                 + (f" Warnings: {'; '.join(notes)}." if notes else ""),
                 table=Table(
@@ -116,10 +129,16 @@ def mle_vs_bayes(*, seed: int = 0, ns=_NS, sampler=None, **_) -> Lesson:
             Section(
                 "The posterior's draws sit below the maximum",
                 "EM's log-likelihood is the maximum; a posterior draw's log-likelihood is "
-                "lower, because the draws spread around the peak. With enough data the "
-                f"average gap is about half the number of parameters ({half:g} here: K d + "
-                "2K - 1 = 5 parameters), whatever n: the posterior describes plausible "
-                "parameters, not only the best-fitting one.",
+                "lower, because the draws spread around the peak. Large-sample theory puts "
+                f"the average gap at half the number of parameters ({half:g} here: K d + "
+                f"2K - 1 = 5 parameters), whatever n; here it is {series['gap'][-1]:.2f} at "
+                f"n = {ns[-1]}"
+                + (
+                    ", within 1 of it: the posterior describes plausible parameters, not only "
+                    "the best-fitting one."
+                    if abs(series["gap"][-1] - half) <= 1.0
+                    else ", more than 1 away from it: n is not yet large enough for the theory."
+                ),
             ),
         ],
     )

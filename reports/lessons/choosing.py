@@ -210,7 +210,7 @@ def choosing_k(
         ),
         sections=[
             Section(
-                "The likelihood's maximum always rises with K",
+                "The likelihood's maximum against K",
                 text1,
                 table=Table(["K", "parameters", "log-likelihood", "BIC", "ICL", "AIC"], rows),
                 figure=Figure(

@@ -67,8 +67,15 @@ def course_example(**_) -> Lesson:
                 "E-step: the posterior probability of each component for each point",
                 "For each point, weight each component's density by its mixing weight, then "
                 "normalise the two so they sum to one: r_ik = p_k N(x_i; mu_k, sigma_k^2) / "
-                "sum_j p_j N(x_i; mu_j, sigma_j^2). Points near 2 belong mostly to component "
-                f"2. The log-likelihood at the start is {loglik0:.5f}.",
+                "sum_j p_j N(x_i; mu_j, sigma_j^2). "
+                + (
+                    f"The points above 0 ({', '.join(f'{v:g}' for v in x[x > 0])}) belong "
+                    f"mostly to component 2 (r_i2 from {resp[x > 0, 1].min():.2f} up); the "
+                    "others mostly to component 1. "
+                    if np.all(resp[x > 0, 1] > 0.5) and np.all(resp[x <= 0, 0] > 0.5)
+                    else ""
+                )
+                + f"The log-likelihood at the start is {loglik0:.5f}.",
                 table=estep,
             ),
             Section(
@@ -80,8 +87,13 @@ def course_example(**_) -> Lesson:
             ),
             Section(
                 "EM to convergence",
-                f"Repeating the two steps, the log-likelihood rises at every iteration (EM "
-                f"never decreases it) and levels off after {fit.n_iter} iterations at "
+                "Repeating the two steps, the log-likelihood "
+                + (
+                    "rises at every iteration (EM never decreases it)"
+                    if np.all(np.diff(trace.log_likelihood) >= 0)
+                    else "falls at some iteration, which EM cannot do: a bug"
+                )
+                + f" and levels off after {fit.n_iter} iterations at "
                 f"{fit.log_likelihood:.4f}, with weights {np.round(final.weights, 3).tolist()}, "
                 f"means {np.round(final.means[:, 0], 3).tolist()} and variances "
                 f"{np.round(final.variances, 3).tolist()}."

@@ -50,6 +50,10 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
         "posterior (1% quantile)": float(np.sqrt(np.quantile(variances.min(axis=-1), 0.01))),
     }
     rows = [[name, f"{value:.3g}"] for name, value in smallest.items()]
+    per_decade = (loglik[-1] - loglik[-2]) / np.log10(sigma[-2] / sigma[-1])
+    peak = float(sigma[int(np.argmax(logpost))])
+    bayes = (smallest["MAP"], smallest["posterior (1% quantile)"])
+    away = min(bayes) / float(np.sqrt(X.var()))
     return Lesson(
         name="degeneracy",
         title="The likelihood has no maximum: degeneracy",
@@ -61,11 +65,12 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
         ),
         sections=[
             Section(
-                "The log-likelihood climbs without limit",
+                "Shrinking one component onto a point",
                 f"The first component sits on x = {x0:.3f}, the second covers the rest. As "
                 f"its sd goes from 1 to 1e-8 the log-likelihood rises from {loglik[0]:.1f} to "
-                f"{loglik[-1]:.1f}, about log(10) = 2.3 more for every tenfold shrink, "
-                "without limit (left)"
+                f"{loglik[-1]:.1f}, {per_decade:.2f} more for every tenfold shrink at the "
+                "end (log(10) = 2.30: the density at the point grows as 1/sd), without limit "
+                "(left)"
                 + (
                     f"; the cross marks where EM's collapsed run with the smallest sd "
                     f"stopped (sd {stopped['sd']:.2g}, log-likelihood {stopped['loglik']:.1f}: "
@@ -75,9 +80,10 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
                 )
                 + ". Adding the log prior (the MAP's objective, middle, on its own scale) "
                 f"turns the curve down, to {logpost[-1]:.3g} at sd 1e-8: the inverse-gamma "
-                "prior on the variance gives zero density to zero variance, and the MAP's "
-                "smallest sd (dashed) sits where the curve peaks. Right: the smallest sd "
-                "each fit reached.",
+                "prior on the variance gives zero density to zero variance. On this slice "
+                f"the curve peaks at sd {peak:.2g}; the MAP's smallest sd (dashed), "
+                f"{smallest['MAP']:.2g}, is the whole optimum's. Right: the smallest sd each "
+                "fit reached.",
                 figure=Figure(
                     plot_degeneracy,
                     {
@@ -94,9 +100,15 @@ def degeneracy(*, seed: int = 0, n: int = 20, starts: int = 50, sampler=None, **
                 "How often EM falls in, and what the prior does",
                 f"EM from {starts} random starts (two data points as means, small variances) "
                 f"collapsed a component in {collapsed} of them ({collapsed / starts:.0%}; em "
-                "stops such a run and flags it). The MAP "
-                "and the posterior, under the same default prior, keep every variance away "
-                "from zero: the smallest sd each reached is below."
+                "stops such a run and flags it). "
+                + (
+                    "The MAP and the posterior, under the same default prior, keep every "
+                    "variance away from zero: the smallest sd each reached, below, is at "
+                    f"least {away:.0%} of the data's sd."
+                    if away >= 0.01
+                    else "Even the MAP or the posterior reached an sd below 1% of the data's: "
+                    "the prior did not keep it away from zero here."
+                )
                 + (f" Warnings: {'; '.join(warned)}." if warned else ""),
                 table=Table(["fit", "smallest component sd"], rows),
             ),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
+
 import em
 from gmm_pp.relabel import align_params
 from reports.lessons._fits import quiet_compare
@@ -53,6 +55,9 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
         "did not reach")  # fmt: skip
     warned_default = [str(w.message) for w in caught]
     chain_ll = comp.draw_log_likelihood().mean(axis=1)
+    # The MAP on EM's peak: its means within 5% of the data's sd of MAP-EM's.
+    near = 0.05 * float(np.std(X))
+    stays = np.allclose(comp.pymc_map.params.means, comp.map_em.params.means, atol=near)
     return Lesson(
         name="initialisation",
         title="Where EM ends depends on where it starts",
@@ -68,9 +73,14 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
                 "The distinct end points",
                 f"The {starts} runs ended at {len(ends)} distinct maxima (the result's "
                 "basins: restarts whose final log-likelihoods agree within the tolerance "
-                "reached the same one). Only the first is the highest; a single run of EM may "
-                "return any of them. k-means++ starts are not very diverse: k-means itself "
-                "converges to few partitions, so more of them add little.",
+                "reached the same one), sorted by log-likelihood; a single run of EM may "
+                "return any of them"
+                + (
+                    f". k-means++ starts are not very diverse: {starts} starts found only "
+                    f"{len(ends)} maxima, because k-means itself converges to few partitions."
+                    if len(ends) <= starts / 3
+                    else "."
+                ),
                 table=Table(["end point", "log-likelihood", "reached by", "means"], rows),
             ),
             Section(
@@ -92,8 +102,12 @@ def initialisation(*, seed: int = 0, n: int = 300, starts: int = 40, sampler=Non
             ),
             Section(
                 "Where the MAP and the posterior chains landed",
-                "The PyMC MAP, started from the best EM estimate, stays on that peak; the "
-                f"{len(chain_ll)} posterior chains, started there too, explore around it "
+                "The PyMC MAP, started from the best EM estimate, "
+                + ("stays on that peak" if stays else "moves away from that peak")
+                + " (its means: "
+                + "; ".join(f"({m[0]:.2f}, {m[1]:.2f})" for m in comp.pymc_map.params.means)
+                + f"); the {len(chain_ll)} posterior chains, started there too, explore "
+                "around it "
                 "(their mean log-likelihoods: "
                 + ", ".join(f"{v:.1f}" for v in chain_ll)
                 + "). A chain started elsewhere could sit on another peak: that is why "

@@ -68,13 +68,42 @@ def test_course_example_numbers_against_scipy():
     assert_allclose([float(row[4]) for row in mstep], var, atol=5e-6)
     ll = lesson.sections[2].figure.data["loglik"]
     assert np.all(np.diff(ll) >= 0)
+    # the text's claims, checked against its own tables and figure data
+    assert "rises at every iteration" in lesson.sections[2].text
+    above = [row for row in estep if float(row[0]) > 0]
+    assert all(float(row[4]) > 0.5 for row in above)
+    assert "The points above 0 (0.2, 1.2, 1.8) belong mostly to component 2" in (
+        lesson.sections[0].text
+    )
+    assert f"(r_i2 from {min(float(row[4]) for row in above):.2f} up)" in lesson.sections[0].text
 
 
 def test_gradient_lesson_identities_hold_in_its_table():
-    rows = build_lesson("gradient", n=200).sections[0].table.rows
+    lesson = build_lesson("gradient", n=200)
+    rows = lesson.sections[0].table.rows
     assert len(rows) == 6
     for row in rows:
         assert float(row[3]) < 1e-10
+    worst = max(float(row[3]) for row in rows)
+    assert "They agree to rounding: the largest difference is" in lesson.sections[0].text
+    assert _said(r"largest difference is (\S+)\.", lesson.sections[0].text) == pytest.approx(
+        worst, rel=0.06
+    )
+    series = lesson.sections[1].figure.data["series"]
+    em_end, ga_end = series["EM"][-1], series["gradient ascent"][-1]
+    same = abs(em_end - ga_end) <= 1e-6 * abs(em_end)
+    assert ("Both climb to the same maximum" in lesson.sections[1].text) == same
+    top = max(em_end, ga_end)
+    em_top = int(np.sum(np.asarray(series["EM"])[1:] > top - 0.01))
+    assert f"EM spent {em_top} of its" in lesson.sections[1].text
+
+
+def _said(pattern: str, text: str) -> float:
+    import re
+
+    match = re.search(pattern, text)
+    assert match, (pattern, text)
+    return float(match.group(1))
 
 
 def test_teach_cli(tmp_path, capsys):
@@ -98,6 +127,11 @@ def test_initialisation_lesson_shows_the_basins_of_the_result(comparison):
     chosen = [row for row in default if row[3] == "chosen"]
     assert len(chosen) == 1 and float(chosen[0][0]) >= lls[0] - 0.01
     assert any("hc" in row[1] for row in default)
+    # the text names the MAP's means the figure draws, and counts the table's maxima
+    means = lesson.sections[2].figure.data["map_means"]
+    assert "; ".join(f"({m[0]:.2f}, {m[1]:.2f})" for m in means) in lesson.sections[2].text
+    assert f"ended at {len(many)} distinct maxima" in lesson.sections[0].text
+    assert ("not very diverse" in lesson.sections[0].text) == (len(many) <= starts / 3)
 
 
 def test_the_degeneracy_lesson_as_shipped_explains_itself():
@@ -111,6 +145,13 @@ def test_the_degeneracy_lesson_as_shipped_explains_itself():
     assert data["loglik"][-1] > max(data["loglik"][:10]) + 4  # the climb
     assert data["log_posterior"][-1] < -1e10  # the prior's plunge, on its own axis
     assert data["collapsed"] is not None and data["collapsed"]["sd"] > 0
+    # the text's numbers are the figure's
+    sigma, loglik = np.asarray(data["sigma"]), np.asarray(data["loglik"])
+    per_decade = (loglik[-1] - loglik[-2]) / np.log10(sigma[-2] / sigma[-1])
+    assert f"{per_decade:.2f} more for every tenfold shrink" in lesson.sections[0].text
+    peak = sigma[int(np.argmax(data["log_posterior"]))]
+    assert f"the curve peaks at sd {peak:.2g}" in lesson.sections[0].text
+    assert f"{data['map_sd']:.2g}, is the whole optimum's" in lesson.sections[0].text
 
 
 def test_choosing_k_says_what_its_tables_show(comparison):
