@@ -263,10 +263,10 @@ def figure_data(comparison) -> FigureData:
     """
     X = comparison.X
     n, d = X.shape
-    kind, centre, basis = _projection(X)
-    project = (lambda A: (A - centre) @ basis) if kind == "pca" else (lambda A: A)
+    projection, centre, basis = _projection(X)
+    project = (lambda A: (A - centre) @ basis) if projection == "pca" else (lambda A: A)
     fits = _fits(comparison)
-    kind_ = comparison.covariance_type
+    kind = comparison.covariance_type
     w, m, v = comparison.draws()
     chains, draws, k = w.shape
     flat_w, flat_m = w.reshape(-1, k), m.reshape(-1, k, d)
@@ -279,9 +279,9 @@ def figure_data(comparison) -> FigureData:
         "n_components": k,
         "feature_labels": labels,
         "axis_labels": ["first principal component", "second principal component"]
-        if kind == "pca"
+        if projection == "pca"
         else labels[:2],
-        "projection": {"kind": kind, "centre": centre, "basis": basis},
+        "projection": {"kind": projection, "centre": centre, "basis": basis},
         "points": project(X),
         "covariance_type": comparison.covariance_type,
         "fits": {name: _fit_geometry(p, project, basis) for name, p in fits.items()},
@@ -307,7 +307,7 @@ def figure_data(comparison) -> FigureData:
         few = thin_indices(flat_w.shape[0], _MAX_DRAW_DENSITIES)
         out["draw_densities"] = np.stack(
             [
-                np.exp(em.score_samples(grid, em.GMMParams(flat_w[i], flat_m[i], flat_v[i], kind_)))
+                np.exp(em.score_samples(grid, em.GMMParams(flat_w[i], flat_m[i], flat_v[i], kind)))
                 for i in few
             ]
         )
