@@ -355,6 +355,31 @@ def _table(folder: Path) -> list[dict]:
     return df.drop(columns=[c for c in df.columns if c.startswith("seconds")]).to_dict("records")
 
 
+def _interrupted_runs(base: list[str], work: Path, engines, trials: int, rng, what: str):
+    """Per engine, an uninterrupted reference run, then ``trials`` runs to interrupt.
+
+    Yields ``(engine, i, reference, out, cmd, delay, span)``: the caller sends its signal to
+    ``cmd`` after ``delay`` s (20% to 90% of the reference's ``span``), resumes it and
+    compares ``out`` with ``reference``.
+    """
+    for engine in engines:
+        reference = work / f"reference-{engine}"
+        t0 = time.perf_counter()
+        if run([*base, "--out", str(reference), "--engine", engine, "--workers", "2"]) != 0:
+            raise RuntimeError(f"the uninterrupted {what} failed")
+        span = time.perf_counter() - t0
+        for i in range(trials):
+            out = work / f"{engine}-{i}"
+            delay = float(rng.uniform(0.2 * span, 0.9 * span))
+            cmd = [*base, "--out", str(out), "--engine", engine, "--workers", "2"]
+            yield engine, i, reference, out, cmd, delay, span
+
+
+def _parts(folder: Path) -> int:
+    """How many finished parts an interrupted run kept."""
+    return len(list((folder / "parts").glob("*.json"))) if folder.exists() else 0
+
+
 def study(trials: int, seed: int, replications: int = 6, engines=("serial", "local")):
     """Interrupt a study at a random moment, resume it, compare with an uninterrupted run."""
     rng = np.random.default_rng(seed)
@@ -364,28 +389,20 @@ def study(trials: int, seed: int, replications: int = 6, engines=("serial", "loc
         config = work / "study.toml"
         config.write_text(STUDY.format(replications=replications))
         base = [*GMM_PP, "study", str(config), "--no-report", "--quiet"]
-        for engine in engines:
-            reference = work / f"reference-{engine}"
-            t0 = time.perf_counter()
-            if run([*base, "--out", str(reference), "--engine", engine, "--workers", "2"]) != 0:
-                raise RuntimeError("the uninterrupted study failed")
-            span = time.perf_counter() - t0
-            for i in range(trials):
-                out = work / f"{engine}-{i}"
-                delay = float(rng.uniform(0.2 * span, 0.9 * span))
-                cmd = [*base, "--out", str(out), "--engine", engine, "--workers", "2"]
-                code = run(cmd, delay=delay, sig=signal.SIGINT)
-                parts = len(list((out / "parts").glob("*.json"))) if out.exists() else 0
-                resumed = run(cmd)
-                same = resumed == 0 and _table(out) == _table(reference)
-                ok = code in (0, 130) and same
-                results.append((engine, code, parts, ok))
-                print(
-                    f"study {engine:6} SIGINT at {delay:5.2f} s of {span:4.1f}: exit {code}, "
-                    f"{parts} of {replications} parts kept, resumed table equal: {same}"
-                    + ("" if ok else "   <-- POLICY BROKEN"),
-                    flush=True,
-                )
+        runs = _interrupted_runs(base, work, engines, trials, rng, "study")
+        for engine, _, reference, out, cmd, delay, span in runs:
+            code = run(cmd, delay=delay, sig=signal.SIGINT)
+            parts = _parts(out)
+            resumed = run(cmd)
+            same = resumed == 0 and _table(out) == _table(reference)
+            ok = code in (0, 130) and same
+            results.append((engine, code, parts, ok))
+            print(
+                f"study {engine:6} SIGINT at {delay:5.2f} s of {span:4.1f}: exit {code}, "
+                f"{parts} of {replications} parts kept, resumed table equal: {same}"
+                + ("" if ok else "   <-- POLICY BROKEN"),
+                flush=True,
+            )
     return results
 
 
@@ -406,32 +423,23 @@ def select(
         return (folder / "table.csv").read_text() if (folder / "table.csv").is_file() else ""
 
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        for engine in engines:
-            reference = work / f"reference-{engine}"
-            t0 = time.perf_counter()
-            if run([*base, "--out", str(reference), "--engine", engine, "--workers", "2"]) != 0:
-                raise RuntimeError("the uninterrupted selection failed")
-            span = time.perf_counter() - t0
-            for i in range(trials):
-                sig = signals[i % len(signals)]
-                out = work / f"{engine}-{i}"
-                delay = float(rng.uniform(0.2 * span, 0.9 * span))
-                cmd = [*base, "--out", str(out), "--engine", engine, "--workers", "2"]
-                code = run(cmd, delay=delay, sig=sig)
-                parts = len(list((out / "parts").glob("*.json"))) if out.exists() else 0
-                half = out.exists() and (out / "selection.json").is_file() != bool(table(out))
-                resumed = run(cmd)
-                same = resumed == 0 and table(out) == table(reference) != ""
-                expected = (0, 130) if sig == signal.SIGINT else (0, -signal.SIGKILL)
-                ok = code in expected and same and not half
-                results.append((engine, sig.name, code, parts, ok))
-                print(
-                    f"select {engine:6} {sig.name} at {delay:5.2f} s of {span:4.1f}: exit "
-                    f"{code}, {parts} values of K kept, resumed table equal: {same}"
-                    + ("" if ok else "   <-- POLICY BROKEN"),
-                    flush=True,
-                )
+        runs = _interrupted_runs(base, Path(tmp), engines, trials, rng, "selection")
+        for engine, i, reference, out, cmd, delay, span in runs:
+            sig = signals[i % len(signals)]
+            code = run(cmd, delay=delay, sig=sig)
+            parts = _parts(out)
+            half = out.exists() and (out / "selection.json").is_file() != bool(table(out))
+            resumed = run(cmd)
+            same = resumed == 0 and table(out) == table(reference) != ""
+            expected = (0, 130) if sig == signal.SIGINT else (0, -signal.SIGKILL)
+            ok = code in expected and same and not half
+            results.append((engine, sig.name, code, parts, ok))
+            print(
+                f"select {engine:6} {sig.name} at {delay:5.2f} s of {span:4.1f}: exit "
+                f"{code}, {parts} values of K kept, resumed table equal: {same}"
+                + ("" if ok else "   <-- POLICY BROKEN"),
+                flush=True,
+            )
     return results
 
 
