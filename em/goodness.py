@@ -27,7 +27,7 @@ from em.params import GMMParams
 from em.steps import e_step
 from em.validation import check_rng
 
-__all__ = ["POOR_FIT_PVALUE", "GoodnessOfFit", "goodness_of_fit"]
+__all__ = ["MAX_SIMULATED", "POOR_FIT_PVALUE", "GoodnessOfFit", "goodness_of_fit"]
 
 #: Below this p-value the fit is called poor.
 POOR_FIT_PVALUE = 0.01
@@ -170,6 +170,10 @@ def _shapes(X: np.ndarray, resp: np.ndarray):
     return np.array(elong), np.array(corr), max(size) / min(size), means, np.array(covs)
 
 
+#: At most this many points are drawn from the fit (20 per data point up to 100,000 points).
+MAX_SIMULATED = 2_000_000
+
+
 def goodness_of_fit(X, params: GMMParams, *, seed=None, n_simulated: int = 20) -> GoodnessOfFit:
     """Compare the data's log-densities under ``params`` with those of points drawn from it.
 
@@ -181,7 +185,7 @@ def goodness_of_fit(X, params: GMMParams, *, seed=None, n_simulated: int = 20) -
     seed : int, numpy.random.Generator or None
         For the simulated points.
     n_simulated : int, default 20
-        Simulated points per data point.
+        Simulated points per data point (at most :data:`MAX_SIMULATED` in all).
 
     Returns
     -------
@@ -201,7 +205,7 @@ def goodness_of_fit(X, params: GMMParams, *, seed=None, n_simulated: int = 20) -
     X = X[:, None] if X.ndim == 1 else X
     rng = check_rng(seed)
     observed = score_samples(X, params)
-    simulated, _ = params.sample(n_simulated * X.shape[0], seed=rng)
+    simulated, _ = params.sample(min(n_simulated * X.shape[0], MAX_SIMULATED), seed=rng)
     expected = score_samples(simulated, params)
     test = ks_2samp(observed, expected)
     resp, _ = e_step(X, params)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from html import escape
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -23,6 +24,7 @@ from em import EMResult, GMMParams, GMMPrior
 from em.covariance import covariance_shape, mclust_name
 from em.scaling import Scaling
 from em.validation import check_data
+from gmm_pp import loglik
 from gmm_pp.config import SamplerConfig
 from gmm_pp.data import as_data, check_feature_names
 from gmm_pp.diagnostics import Diagnostics, covariance_variable, flat_params
@@ -30,6 +32,9 @@ from gmm_pp.errors import ComparisonFormatError, GMMError, InputError
 from gmm_pp.inference import MAPResult
 from gmm_pp.io import output_folder
 from gmm_pp.summary import formatted_table, posterior_summary
+
+if TYPE_CHECKING:
+    from gmm_pp.loo import LOO
 
 __all__ = ["Comparison"]
 
@@ -64,8 +69,10 @@ class Comparison:
         ``pm.find_MAP`` of the PyMC model, started at the EM estimates.
     posterior : xarray.DataTree
         Groups ``posterior`` (weights, means, variances in the data's units,
-        relabelled to the MLE's labels), ``sample_stats``, ``log_likelihood``
-        (``obs``: chain x draw x point) and ``observed_data``.
+        relabelled to the MLE's labels), ``sample_stats`` (with each draw's
+        total ``log_likelihood``), ``log_likelihood`` (``obs``: chain x draw x
+        point, computed only where it is read: see :mod:`gmm_pp.loglik`) and
+        ``observed_data``.
     diagnostics : Diagnostics
     timings : dict
         Wall seconds per step.
@@ -125,7 +132,23 @@ class Comparison:
 
     def draw_log_likelihood(self) -> np.ndarray:
         """Total log-likelihood of every draw, shape (chain, draw)."""
-        return self.posterior["log_likelihood"]["obs"].values.sum(axis=-1)
+        return self.posterior["sample_stats"]["log_likelihood"].values
+
+    def loo(self, **options) -> LOO:
+        """PSIS-LOO of the posterior: every point while n is small, a subsample above.
+
+        See :func:`gmm_pp.loo.loo` for the options (``subsample``,
+        ``observations``, ``seed``).
+
+        Returns
+        -------
+        gmm_pp.loo.LOO
+            ``elpd``, ``se``, ``p``, ``subsampling_se`` (0 without a subsample),
+            the count of Pareto k above 0.7.
+        """
+        from gmm_pp.loo import loo
+
+        return loo(self, **options)
 
     def warnings(self) -> list[str]:
         """What a reader of this comparison must know first, in sentences (empty if none)."""
@@ -303,19 +326,45 @@ class Comparison:
             "feature_names": None if self.feature_names is None else list(self.feature_names),
         }
 
-    def write_files(self, folder: str | Path) -> None:
+    def writes_pointwise(self, pointwise: bool | None = None) -> bool:
+        """Whether ``posterior.nc`` will carry the pointwise log-likelihood.
+
+        ``pointwise=None`` (the default of :meth:`save` and ``gmm-pp fit``):
+        while it takes at most 50 MiB in float32
+        (:data:`gmm_pp.loglik.SAVE_LIMIT_BYTES`: 4,000 draws x 3,276 points).
+        """
+        if pointwise is None:
+            chains, draws = self.posterior["posterior"]["weights"].shape[:2]
+            return loglik.saved_by_default(chains * draws, self.X.shape[0])
+        if not isinstance(pointwise, bool):
+            raise InputError(f"pointwise: expected True, False or None, got {pointwise!r}")
+        return pointwise
+
+    def write_files(self, folder: str | Path, *, pointwise: bool | None = None) -> None:
         """Write ``comparison.json``, ``data.npy`` and ``posterior.nc`` into ``folder``.
 
         Not atomic on its own: use :meth:`save`, or write inside
         :func:`gmm_pp.io.output_folder` together with other files (as
-        ``gmm-pp fit`` does with the report).
+        ``gmm-pp fit`` does with the report).  ``pointwise``: as :meth:`save`'s.
         """
         folder = Path(folder)
+        keep = self.writes_pointwise(pointwise)
         (folder / "comparison.json").write_text(json.dumps(self.to_dict(), indent=1), "utf-8")
         np.save(folder / "data.npy", self.X)
-        self.posterior.to_netcdf(folder / "posterior.nc", engine="h5netcdf")
+        groups = {
+            name: node.to_dataset()
+            for name, node in self.posterior.children.items()
+            if name != "log_likelihood"
+        }
+        if keep:  # float32, computed a chunk at a time (S x n x 4 bytes in memory)
+            values = loglik.pointwise(self.X, *self.draws(), self.covariance_type)
+            ll = self.posterior["log_likelihood"].to_dataset()
+            groups["log_likelihood"] = ll.copy(data={"obs": values})
+        xr.DataTree.from_dict(groups).to_netcdf(folder / "posterior.nc", engine="h5netcdf")
 
-    def save(self, directory: str | Path, *, overwrite: bool = False) -> Path:
+    def save(
+        self, directory: str | Path, *, overwrite: bool = False, pointwise: bool | None = None
+    ) -> Path:
         """Write the comparison to ``directory``, all of it or nothing.
 
         Written to a temporary folder beside ``directory`` and renamed into place
@@ -328,6 +377,11 @@ class Comparison:
         directory : str or Path
         overwrite : bool, default False
             Replace an existing non-empty folder.
+        pointwise : bool, optional
+            Write the pointwise log-likelihood (chain x draw x point, float32) into
+            ``posterior.nc`` for ArviZ (``az.loo`` on the file alone).  Default:
+            while it takes at most 50 MiB (:meth:`writes_pointwise`); gmm-pp
+            itself recomputes it from the draws when it needs it.
 
         Returns
         -------
@@ -342,7 +396,7 @@ class Comparison:
         with output_folder(
             directory, overwrite=overwrite, name="directory", hint="pass overwrite=True"
         ) as tmp:
-            self.write_files(tmp)
+            self.write_files(tmp, pointwise=pointwise)
         return Path(directory)
 
     @classmethod
@@ -391,8 +445,15 @@ def _load(directory: Path) -> Comparison:
     try:
         import arviz as az
 
-        posterior = az.from_netcdf(directory / "posterior.nc")
-        posterior.load()
+        opened = az.from_netcdf(directory / "posterior.nc")
+        posterior = xr.DataTree.from_dict(
+            {
+                name: node.to_dataset()
+                for name, node in opened.children.items()
+                if name != "log_likelihood"  # recomputed from the draws where read
+            }
+        ).load()
+        opened.close()
     except (OSError, ValueError, KeyError) as exc:
         raise _not_a_comparison(
             directory, f"posterior.nc is missing or unreadable ({exc})"
@@ -414,11 +475,31 @@ def _load(directory: Path) -> Comparison:
             feature_names=_names(data.get("feature_names"), X),
         )
         _check_consistent(comparison)
+        comparison.posterior = _with_log_likelihood(comparison)
     except KeyError as exc:
         raise _not_a_comparison(directory, f"the entry {exc} is missing") from None
     except (GMMError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise _not_a_comparison(directory, " ".join(str(exc).split())) from None
     return comparison
+
+
+def _with_log_likelihood(comparison: Comparison) -> xr.DataTree:
+    """The loaded tree with its lazy pointwise log-likelihood and each draw's total."""
+    tree = comparison.posterior
+    X, kind, draws = comparison.X, comparison.covariance_type, comparison.draws()
+    groups = {name: node.to_dataset() for name, node in tree.children.items()}
+    stats = groups["sample_stats"]
+    if "log_likelihood" not in stats:  # written before the totals were kept
+        stats = stats.assign(
+            log_likelihood=(("chain", "draw"), loglik.draw_totals(X, *draws, kind))
+        )
+    groups["sample_stats"] = stats
+    post = groups["posterior"]
+    groups["log_likelihood"] = xr.Dataset(
+        {"obs": loglik.lazy_log_likelihood(X, *draws, kind)},
+        coords={"chain": post["chain"], "draw": post["draw"], "point": np.arange(X.shape[0])},
+    )
+    return xr.DataTree.from_dict(groups)
 
 
 def _names(names, X) -> tuple[str, ...] | None:

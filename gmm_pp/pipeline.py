@@ -26,6 +26,7 @@ from gmm_pp.data import as_data
 from gmm_pp.diagnostics import covariance_variable, diagnose
 from gmm_pp.errors import InputError, InputTypeError
 from gmm_pp.inference import find_map, sample_posterior
+from gmm_pp.loglik import draw_totals, lazy_log_likelihood
 from gmm_pp.model import get_model
 from gmm_pp.progress import EVERY, SamplingProgress, step
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
@@ -45,6 +46,7 @@ def posterior_tree(
     feature_names=None,
     prior_draws: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
     covariance_type: str = "spherical",
+    draw_log_likelihood: np.ndarray | None = None,
 ) -> xr.DataTree:
     """The posterior as an ArviZ DataTree, in the data's units.
 
@@ -61,6 +63,9 @@ def posterior_tree(
         Weights (chain, draw, K), means (chain, draw, K, d) and covariances drawn
         from the prior.
     covariance_type : {"spherical", "diag", "tied", "full"}
+    draw_log_likelihood : ndarray of shape (chain, draw), optional
+        Each draw's total log-likelihood (computed, a chunk of points at a time,
+        when not given).
 
     Returns
     -------
@@ -69,8 +74,9 @@ def posterior_tree(
         and ``variances`` (component) for spherical or ``covariances``, dims
         (component, feature) for diag, (feature, feature_col) for tied and
         (component, feature, feature_col) for full), ``prior`` (the same, drawn
-        from the prior, when given),
-        ``sample_stats``, ``log_likelihood`` (``obs``: chain x draw x point),
+        from the prior, when given), ``sample_stats`` (with ``log_likelihood``,
+        each draw's total), ``log_likelihood`` (``obs``: chain x draw x point,
+        lazily computed: see :mod:`gmm_pp.loglik`),
         ``observed_data`` and ``relabelling`` (each draw's permutation to EM's
         labels: bookkeeping, kept out of ``posterior`` so ArviZ's default calls
         see parameters only).
@@ -102,14 +108,16 @@ def posterior_tree(
         )
 
     dims = {"chain": np.arange(chains), "draw": np.arange(draws)}
-    loglik = em.pointwise_log_likelihood(
-        X, relabelled.weights, relabelled.means, relabelled.covariances, covariance_type
-    )
+    draws_ = (relabelled.weights, relabelled.means, relabelled.covariances)
+    if draw_log_likelihood is None:
+        draw_log_likelihood = draw_totals(X, *draws_, covariance_type)
     groups = {
-        "posterior": parameters(relabelled.weights, relabelled.means, relabelled.covariances),
-        "sample_stats": sample_stats,
+        "posterior": parameters(*draws_),
+        "sample_stats": sample_stats.assign(
+            log_likelihood=(("chain", "draw"), np.asarray(draw_log_likelihood, dtype=float))
+        ),
         "log_likelihood": xr.Dataset(
-            {"obs": (("chain", "draw", "point"), loglik)},
+            {"obs": lazy_log_likelihood(X, *draws_, covariance_type)},
             coords={**dims, "point": coords["point"]},
         ),
         "observed_data": xr.Dataset(
@@ -145,6 +153,8 @@ def _posterior_from_trace(
     raw, relabelled : tuple of ndarray
         The scaled draws (weights, means, covariances) as sampled and relabelled.
     share_relabelled : float
+    seconds : float
+        Spent on each draw's total log-likelihood.
 
     ``sampled`` is the structure of the model that was sampled: the spherical one
     for diag and full in 1-D, whose variances are then written in their shapes.
@@ -162,6 +172,16 @@ def _posterior_from_trace(
         scaled.weights, scaled.means, scaled.covariances, sampled
     )
     in_data_units = scaled._replace(weights=data_w, means=data_m, covariances=data_v)
+    t = time.perf_counter()
+    done = [0]
+    with step(
+        f"each draw's log-likelihood over {X.shape[0]} points",
+        status=lambda: f"{done[0]} of {X.shape[0]} points",
+    ):
+        totals = draw_totals(
+            X, data_w, data_m, data_v, kind, on_chunk=lambda i, n: done.__setitem__(0, i)
+        )
+    seconds = time.perf_counter() - t
     stats = trace["sample_stats"].to_dataset()
     keep = [name for name in ("diverging", "step_size", "depth", "energy", "logp") if name in stats]
     tree = posterior_tree(
@@ -171,9 +191,10 @@ def _posterior_from_trace(
         feature_names=feature_names,
         prior_draws=prior_draws,
         covariance_type=kind,
+        draw_log_likelihood=totals,
     )
     relabelled = (scaled.weights, scaled.means, scaled.covariances)
-    return tree, (w, m, v), relabelled, scaled.share_relabelled
+    return tree, (w, m, v), relabelled, scaled.share_relabelled, seconds
 
 
 def compare(
@@ -314,15 +335,17 @@ def compare(
     timings["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    prior_draws = resolved.sample(
-        k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed), covariance_type=kind
-    )
-    tree, raw, relabelled, share = _posterior_from_trace(
-        X, trace, scaling, mle.params, names, prior_draws, sampled
-    )
-    divergences = int(tree["sample_stats"]["diverging"].values.sum())
-    diagnostics = diagnose(raw, relabelled, divergences, share, names, kind)
-    timings["diagnostics"] = time.perf_counter() - t
+    with step("relabelling the draws, their log-likelihoods and diagnostics"):
+        prior_draws = resolved.sample(
+            k, (1, PRIOR_DRAWS), seed=np.random.default_rng(prior_seed), covariance_type=kind
+        )
+        tree, raw, relabelled, share, loglik_seconds = _posterior_from_trace(
+            X, trace, scaling, mle.params, names, prior_draws, sampled
+        )
+        divergences = int(tree["sample_stats"]["diverging"].values.sum())
+        diagnostics = diagnose(raw, relabelled, divergences, share, names, kind)
+    timings["log_likelihood"] = loglik_seconds
+    timings["diagnostics"] = time.perf_counter() - t - loglik_seconds
     aligned_truth = None if truth is None else align_params(truth, mle.params)
     return Comparison(
         X=X,

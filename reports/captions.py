@@ -266,8 +266,26 @@ def _assignments_sentence(fd) -> str:
         "Each point coloured by its most likely component, faded where that is uncertain "
         "(1 - the largest responsibility). Left with EM's estimate; right averaged over "
         f"posterior draws, which adds the uncertainty about the parameters. {differ} of {n} "
-        f"points change component between the two; {unsure_em} (EM) and {unsure_post} "
-        f"(posterior) have an uncertainty above {_UNCERTAIN}."
+        f"{'shown ' if _subsampled(fd) else ''}points change component between the two; "
+        f"{unsure_em} (EM) and {unsure_post} (posterior) have an uncertainty above "
+        f"{_UNCERTAIN}." + _shown_sentence(fd)
+    )
+
+
+def _subsampled(fd) -> bool:
+    try:
+        return int(fd["points_shown"]) < int(fd["n_samples"])
+    except KeyError:  # data.json written before subsampling
+        return False
+
+
+def _shown_sentence(fd) -> str:
+    """Which points a scatter figure shows, when not all of them."""
+    if not _subsampled(fd):
+        return ""
+    return (
+        f" Shown: {int(fd['points_shown']):,} of the {int(fd['n_samples']):,} points, drawn "
+        "at random; every number is computed from all of them."
     )
 
 
@@ -335,7 +353,8 @@ def report_captions(fd) -> dict[str, tuple[str, str]]:
                 "colour and line style"
             )
             + f"; the faint red shows {ndraw} posterior draws. "
-            + _fits_sentence(fd),
+            + _fits_sentence(fd)
+            + ("" if one_d else _shown_sentence(fd)),
         ),
         "fits_apart": (
             "Each fit on its own",
@@ -347,7 +366,10 @@ def report_captions(fd) -> dict[str, tuple[str, str]]:
         "offsets": ("Each estimate against the posterior", _offsets_sentence(fd)),
         "loglik": ("Log-likelihood traces", _loglik_sentence(fd)),
         "parameters": ("Prior, posterior and point estimates", _parameters_sentence(fd)),
-        "trajectories": ("How EM moves the means", _trajectories_sentence(fd)),
+        "trajectories": (
+            "How EM moves the means",
+            _trajectories_sentence(fd) + ("" if one_d else _shown_sentence(fd)),
+        ),
         "goodness": ("Does the model fit the data?", _goodness_sentence(fd)),
         "assignments": ("Assignments", _assignments_sentence(fd)),
         "diagnostics": ("Sampler diagnostics", _diagnostics_sentence(fd)),

@@ -18,7 +18,11 @@ from em.prior_marginals import prior_marginal
 from gmm_pp.diagnostics import flat_index, flat_params
 from gmm_pp.summary import thin_indices
 
-__all__ = ["FigureData", "ellipse_geometry", "figure_data"]
+__all__ = ["MAX_POINTS", "FigureData", "ellipse_geometry", "figure_data"]
+
+#: Scatter figures (data, EM's paths, assignments) draw at most this many points: above
+#: it, a random subsample of this size (so a page of 1e6 points renders in seconds).
+MAX_POINTS = 5000
 
 _MAX_CLOUD = 400  # posterior draws of the means shown as a cloud
 _MAX_ASSIGN_DRAWS = 200  # draws averaged for the posterior responsibilities
@@ -27,9 +31,10 @@ _MAX_DRAW_DENSITIES = 40  # posterior draws whose mixture density is drawn (1-D)
 _BINS = 40
 _POOR_STARTS = 10  # random starts tried; EM runs from the one of lowest log-likelihood
 _PRIOR_KDE_DRAWS = 20_000  # prior draws for an entry without a closed-form marginal
-#: Which child of the comparison's seed the figures' own random numbers come from
-#: (gmm_pp.pipeline uses children 0-2).
+#: Which children of the comparison's seed the figures' own random numbers come from
+#: (gmm_pp.pipeline uses children 0-2, gmm_pp.loo child 4).
 _SEED_CHILD = 3
+_POINTS_CHILD = 5
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,19 @@ def _rng(comparison) -> np.random.Generator:
     """The figures' own generator: a child of the comparison's seed (same seed, same page)."""
     child = np.random.SeedSequence(comparison.seed).spawn(_SEED_CHILD + 1)[_SEED_CHILD]
     return np.random.default_rng(child)
+
+
+def shown_points(comparison) -> np.ndarray:
+    """Indices (sorted) of the points the scatter figures draw: all, or :data:`MAX_POINTS`.
+
+    The subsample is drawn without replacement from its own child of the
+    comparison's seed: the same points on every rendering.
+    """
+    n = comparison.X.shape[0]
+    if n <= MAX_POINTS:
+        return np.arange(n)
+    child = np.random.SeedSequence(comparison.seed).spawn(_POINTS_CHILD + 1)[_POINTS_CHILD]
+    return np.sort(np.random.default_rng(child).choice(n, size=MAX_POINTS, replace=False))
 
 
 def _poor_start(X: np.ndarray, k: int, kind: str, rng: np.random.Generator) -> em.EMResult:
@@ -273,6 +291,8 @@ def figure_data(comparison) -> FigureData:
     flat_v = v.reshape(-1, *v.shape[2:])
     cloud = thin_indices(flat_w.shape[0], _MAX_CLOUD)
     labels = list(comparison.feature_labels)
+    shown = shown_points(comparison)
+    X_shown = X[shown]
     out: dict[str, Any] = {
         "n_samples": n,
         "n_features": d,
@@ -282,7 +302,8 @@ def figure_data(comparison) -> FigureData:
         if projection == "pca"
         else labels[:2],
         "projection": {"kind": projection, "centre": centre, "basis": basis},
-        "points": project(X),
+        "points": project(X_shown),
+        "points_shown": len(shown),
         "covariance_type": comparison.covariance_type,
         "fits": {name: _fit_geometry(p, project, basis) for name, p in fits.items()},
         "mean_cloud": project(flat_m[cloud].reshape(-1, d)).reshape(len(cloud), k, -1),
@@ -379,10 +400,10 @@ def figure_data(comparison) -> FigureData:
             "angles": angle,
         }
     # Assignments: EM responsibilities and posterior-averaged ones.
-    resp_em, _ = em.e_step(X, comparison.mle.params)
+    resp_em, _ = em.e_step(X_shown, comparison.mle.params)
     chosen = thin_indices(flat_w.shape[0], _MAX_ASSIGN_DRAWS)
     resp_post = em.mean_responsibilities(
-        X, flat_w[chosen], flat_m[chosen], flat_v[chosen], comparison.covariance_type
+        X_shown, flat_w[chosen], flat_m[chosen], flat_v[chosen], comparison.covariance_type
     )
     out["assignments"] = {
         "EM": {"label": resp_em.argmax(axis=1), "uncertainty": 1 - resp_em.max(axis=1)},

@@ -93,7 +93,7 @@ def _cmd_fit(args) -> int:
             X, k, prior=prior_fields, sampler=sampler, seed=args.seed, covariance=structure
         )
         with step(f"writing the comparison and its report to {out}"):
-            comparison.write_files(tmp)
+            comparison.write_files(tmp, pointwise=args.pointwise_loglik)
             render_report(
                 comparison,
                 tmp / "report",

@@ -54,6 +54,7 @@ examples:
   gmm-pp fit data.npy -k 2 --weight-concentration 2 --target-accept 0.95 --out fits/run2
   gmm-pp fit data.csv -k 3 --out fits/data --overwrite     # replace an earlier run
   gmm-pp fit faithful -k 3 --covariance tied --out fits/faithful-eee
+  gmm-pp fit big.npy -k 3 --out fits/big --pointwise-loglik   # keep draws x n for ArviZ
 
 """
 
@@ -214,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_sampler(p_fit)
     add_fields(p_fit, em.GMMPrior, PRIOR_FLAGS)
+    p_fit.add_argument(
+        "--pointwise-loglik",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write every draw's log-likelihood at every point (float32, draws x n x 4 bytes) "
+        "into DIR/posterior.nc for ArviZ; default: only while it is at most 50 MiB",
+    )
     p_fit.add_argument("--quiet", action="store_true", help="print only the final table")
     p_fit.set_defaults(command="fit")
 

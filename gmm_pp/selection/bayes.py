@@ -2,8 +2,8 @@
 
 Each model is fitted by :func:`gmm_pp.compare` (EM, MAP-EM, PyMC's MAP and the
 posterior); its predictive accuracy is PSIS-LOO's ``elpd_loo`` through ArviZ
-(``az.loo`` on the posterior's pointwise log-likelihood), and the models'
-stacking weights are ``az.compare``'s.
+(:func:`gmm_pp.loo.loo`: ``az.loo``, or ``az.loo_subsample`` at large n), and
+the models' stacking weights are ``az.compare``'s.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from gmm_pp.config import SamplerConfig
 
 __all__ = [
     "BAYES_COLUMNS",
-    "PARETO_K_BAD",
     "ModelTask",
     "in_workers",
     "loo_rows",
@@ -28,13 +27,12 @@ __all__ = [
     "run_model",
 ]
 
-#: Pareto k above this: PSIS-LOO is unreliable for that point (Vehtari et al. 2017).
-PARETO_K_BAD = 0.7
-
 #: The columns of the Bayesian side's rows (higher elpd_loo is better).
 BAYES_COLUMNS = (
     "elpd_loo",
     "elpd_loo_se",
+    "elpd_loo_subsampling_se",
+    "loo_points",
     "p_loo",
     "pareto_k_over_0_7",
     "elpd_diff",
@@ -140,8 +138,9 @@ def loo_rows(comparisons: dict) -> list[dict]:
     """
     import arviz as az
 
-    loos = {name: az.loo(c.posterior, pointwise=True) for name, c in comparisons.items()}
-    ranked = az.compare(loos, method="stacking", round_to="none") if len(loos) > 1 else None
+    loos = {name: c.loo() for name, c in comparisons.items()}
+    elpds = {name: result.elpd_data for name, result in loos.items()}
+    ranked = az.compare(elpds, method="stacking", round_to="none") if len(loos) > 1 else None
     rows = []
     for name, c in comparisons.items():
         loo = loos[name]
@@ -149,10 +148,12 @@ def loo_rows(comparisons: dict) -> list[dict]:
         row = {
             "structure": c.covariance_type,
             "k": c.n_components,
-            "elpd_loo": float(loo.elpd),
-            "elpd_loo_se": float(loo.se),
-            "p_loo": float(loo.p),
-            "pareto_k_over_0_7": int(np.sum(np.asarray(loo.pareto_k) > PARETO_K_BAD)),
+            "elpd_loo": loo.elpd,
+            "elpd_loo_se": loo.se,
+            "elpd_loo_subsampling_se": loo.subsampling_se,
+            "loo_points": loo.n_evaluated,
+            "p_loo": loo.p,
+            "pareto_k_over_0_7": loo.pareto_k_bad,
             "elpd_diff": 0.0 if ranked is None else float(ranked.loc[name, "elpd_diff"]),
             "elpd_diff_se": 0.0 if ranked is None else float(ranked.loc[name, "dse"]),
             "stacking_weight": 1.0 if ranked is None else float(ranked.loc[name, "weight"]),

@@ -20,7 +20,8 @@ from em import GMMParams
 from gmm_pp.diagnostics import RHAT_MAX
 from gmm_pp.errors import GMMError
 from gmm_pp.io import output_folder, write_atomic
-from gmm_pp.selection.bayes import BAYES_COLUMNS, PARETO_K_BAD, model_name, parse_model_name
+from gmm_pp.loo import PARETO_K_BAD
+from gmm_pp.selection.bayes import BAYES_COLUMNS, model_name, parse_model_name
 from gmm_pp.selection.grid import GRID_COLUMNS
 
 __all__ = [
@@ -275,8 +276,9 @@ class Selection:
             name = model_name(row["structure"], row["k"])
             if row["pareto_k_over_0_7"]:
                 out.append(
-                    f"{name}: {int(row['pareto_k_over_0_7'])} points have Pareto k > "
-                    f"{PARETO_K_BAD}, so PSIS-LOO is unreliable for them"
+                    f"{name}: {int(row['pareto_k_over_0_7'])} of the {int(row['loo_points'])} "
+                    f"points where PSIS-LOO was computed have Pareto k > {PARETO_K_BAD}, so it "
+                    "is unreliable for them"
                 )
             if row["posterior_warnings"]:
                 out.append(f"{name}: {row['posterior_warnings']}")

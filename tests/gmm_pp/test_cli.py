@@ -136,12 +136,18 @@ def test_fit_saves_a_loadable_comparison(sim_csv, tmp_path, capsys):
         "--seed",
         "5",
         "--quiet",
+        "--no-pointwise-loglik",
     ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "post_mean" in captured.out and "R-hat" in captured.out
     loaded = gmm_pp.Comparison.load(out)
     assert loaded.sampler.draws == 200 and loaded.seed == 5
+    # small enough to keep by default (800 x 300 x 4 bytes), left out when told
+    import arviz as az
+
+    assert loaded.writes_pointwise()
+    assert "log_likelihood" not in az.from_netcdf(out / "posterior.nc").children
     assert (out / "report" / "index.html").is_file()
     # (Re-rendering without refitting: test_report_rerenders_in_place_only_with_overwrite.)
     # An existing folder is never clobbered without --overwrite, and nothing is printed.

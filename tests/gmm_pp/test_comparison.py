@@ -43,8 +43,31 @@ def test_pointwise_log_likelihood_is_kept_and_correct(comparison):
     for c, s in ((0, 0), (3, 999), (2, 250)):
         p = em.GMMParams(w[c, s], m[c, s], v[c, s])
         assert_allclose(ll[c, s], p.score_samples(comparison.X), rtol=1e-10)
+    # Each draw's total, kept (summed in chunks), is the sum over the points.
+    assert_allclose(comparison.draw_log_likelihood(), ll.sum(axis=-1), rtol=1e-12)
     # The draws' log-likelihood sits below the EM maximum.
     assert comparison.draw_log_likelihood().max() <= comparison.mle.log_likelihood + 1e-6
+
+
+def test_pointwise_log_likelihood_on_disk_only_when_small_or_asked(comparison, tmp_path):
+    import arviz as az
+
+    ll = comparison.posterior["log_likelihood"]["obs"].values
+    assert comparison.writes_pointwise()  # 4000 draws x 300 points: 4.8 MB
+    small = az.from_netcdf(comparison.save(tmp_path / "small") / "posterior.nc")
+    kept = small["log_likelihood"]["obs"].values
+    assert kept.dtype == np.float32 and np.array_equal(kept, ll.astype(np.float32))
+    without = comparison.save(tmp_path / "without", pointwise=False)
+    assert "log_likelihood" not in az.from_netcdf(without / "posterior.nc").children
+    assert (without / "posterior.nc").stat().st_size < 0.5 * (
+        tmp_path / "small" / "posterior.nc"
+    ).stat().st_size
+    # loaded either way, the group is recomputed from the draws (float64), lazily
+    loaded = gmm_pp.Comparison.load(without)
+    assert np.array_equal(loaded.posterior["log_likelihood"]["obs"].values, ll)
+    assert np.array_equal(loaded.draw_log_likelihood(), comparison.draw_log_likelihood())
+    with pytest.raises(gmm_pp.errors.InputError, match="pointwise: expected True, False or None"):
+        comparison.save(tmp_path / "bad", pointwise="yes")
 
 
 def test_same_seed_same_draws(comparison, sim_data, truth_2d, small_sampler):

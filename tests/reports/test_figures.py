@@ -7,6 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Ellipse
 
+import em
 from reports import plots
 from reports.figdata import figure_data
 
@@ -240,3 +241,30 @@ def test_writing_a_report_switches_no_backend(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["svg", "0"]
+
+
+def test_scatter_figures_draw_a_subsample_above_max_points(make_synthetic, monkeypatch):
+    """Above MAX_POINTS the scatters draw a seeded random subsample, and say so."""
+    from reports import figdata
+    from reports.captions import report_captions
+
+    comp = make_synthetic(2, n=400)
+    everything = figure_data(comp)
+    assert everything["points_shown"] == 400 and len(everything["points"]) == 400
+    assert "Shown:" not in report_captions(everything)["fits"][1]
+    monkeypatch.setattr(figdata, "MAX_POINTS", 150)
+    fd, again = figure_data(comp), figure_data(comp)
+    shown = figdata.shown_points(comp)
+    assert len(shown) == 150 and len(np.unique(shown)) == 150
+    assert np.array_equal(fd["points"], comp.X[shown])  # 2-D: no projection
+    assert np.array_equal(fd["points"], again["points"])  # same seed, same points
+    for name in ("EM", "posterior"):
+        assert len(fd["assignments"][name]["label"]) == 150
+    # the numbers are the whole data's: EM's assignments at the shown points are theirs
+    resp, _ = em.e_step(comp.X, comp.mle.params)
+    assert np.array_equal(fd["assignments"]["EM"]["label"], resp.argmax(axis=1)[shown])
+    captions = report_captions(fd)
+    for name in ("fits", "assignments", "trajectories"):
+        assert "Shown: 150 of the 400 points, drawn at random" in captions[name][1]
+    fig, axes = plots.plot_assignments(fd)
+    assert sum(len(c.get_offsets()) for c in axes[0].collections) == 150
