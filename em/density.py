@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from em._kernels import LogGaussian, row_blocks
+from em._parallel import map_blocks, sweeping
 from em.covariance import check_covariance_type, cholesky_factors, covariance_shape, to_full
 from em.exceptions import InputError
 from em.validation import check_data
@@ -149,18 +150,28 @@ def _blocks(n_draws: int, n_components: int, n_rows: int):
 
 
 def _evaluate(X, w, m, v, *, resp: bool):
-    """Per-row log-density (S, n) and, when asked, responsibilities (S, K, n)."""
+    """Per-row log-density (S, n) and, when asked, responsibilities (S, K, n).
+
+    The blocks are independent and each writes its own slice: they run on the
+    shared threads (the same numbers on any number of threads).
+    """
     s, k = w.shape
     n = X.shape[0]
     logp = np.empty((s, n))
     r = np.empty((s, k, n)) if resp else None
-    for ds, rs in _blocks(s, k, n):
+    blocks = list(_blocks(s, k, n))
+
+    def one(b: int) -> None:
+        ds, rs = blocks[b]
         Xb, mb = X[rs], m[ds]
         terms = _log_terms(Xb, w[ds], mb, v[ds])
         lp, rr = _logsumexp(terms, partial(_log_kernel, Xb, mb, v[ds]))
         logp[ds, rs] = lp
         if resp:
             r[ds, :, rs] = rr
+
+    with sweeping(len(blocks)):
+        map_blocks(one, len(blocks))
     return logp, r
 
 
@@ -270,7 +281,12 @@ def _structured_draws(X, weights, means, covariances, kind: str, *, resp: bool):
     logp = np.empty((s, n))
     total = np.zeros((k, n)) if resp else None
     XT = np.ascontiguousarray(X.T)
-    for ds, rs in _blocks(s, k * d, n):
+    blocks = list(_blocks(s, k * d, n))
+
+    def one(b: int) -> None:
+        # each block writes its own slice of logp; the responsibilities' sum is
+        # added in block order (threads only without it, so the sum never races)
+        ds, rs = blocks[b]
         diff = XT[None, None, :, rs] - means[ds, :, :, None]  # (s, K, d, r)
         sq = np.zeros((diff.shape[0], k, diff.shape[3]))
         with np.errstate(over="ignore", invalid="ignore"):
@@ -282,14 +298,21 @@ def _structured_draws(X, weights, means, covariances, kind: str, *, resp: bool):
             terms = const[ds, :, None] - 0.5 * sq
         lp, r = _logsumexp(terms, lambda sq=sq: sq)
         if not np.isfinite(lp).all():  # rows beyond float64's range: the guarded kernel's way
-            for j, one in enumerate(range(ds.start, ds.stop)):
-                c_one = covariances[one]
-                lp[j], r1 = _structured(X[rs], weights[one], means[one], c_one, kind, resp=resp)
+            for j, draw in enumerate(range(ds.start, ds.stop)):
+                c_one = covariances[draw]
+                lp[j], r1 = _structured(X[rs], weights[draw], means[draw], c_one, kind, resp=resp)
                 if resp:
                     r[j] = r1[0]
         logp[ds, rs] = lp
         if resp:
             total[:, rs] += r.sum(axis=0)
+
+    if resp:
+        for b in range(len(blocks)):
+            one(b)
+    else:
+        with sweeping(len(blocks)):
+            map_blocks(one, len(blocks))
     return logp, total
 
 

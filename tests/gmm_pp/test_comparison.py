@@ -70,11 +70,23 @@ def test_pointwise_log_likelihood_on_disk_only_when_small_or_asked(comparison, t
         comparison.save(tmp_path / "bad", pointwise="yes")
 
 
-def test_same_seed_same_draws(comparison, sim_data, truth_2d, small_sampler):
-    again = gmm_pp.compare(sim_data, 3, sampler=small_sampler, seed=3, truth=truth_2d)
+def test_same_seed_same_draws(comparison, sim_data, truth_2d, small_sampler, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="gmm_pp"):
+        again = gmm_pp.compare(sim_data, 3, sampler=small_sampler, seed=3, truth=truth_2d)
     for a, b in zip(again.draws(), comparison.draws(), strict=True):
         assert np.array_equal(a, b)
     assert again.mle.params.allclose(comparison.mle.params, rtol=0)
+    assert np.array_equal(again.draw_log_likelihood(), comparison.draw_log_likelihood())
+    # every long step says when it starts and ends (in a terminal and in a log)
+    for what in (
+        "sampling the posterior: 4 chains x (500 + 1000)",
+        "each draw's log-likelihood over 300 points",
+        "relabelling the draws, their log-likelihoods and diagnostics",
+    ):
+        assert f"{what} ..." in caplog.messages, caplog.messages
+        assert any(m.startswith(f"{what}: done in") for m in caplog.messages), what
 
 
 def test_save_load_round_trip(comparison, tmp_path):
