@@ -19,6 +19,9 @@ Usage::
     .venv/bin/python benchmarks/bench_scale.py                   # all four n: ~45 min
     .venv/bin/python benchmarks/bench_scale.py 1000 10000        # a subset
     .venv/bin/python benchmarks/bench_scale.py --json out.json 1000
+    # the same on an earlier commit (without Comparison.loo), from its own checkout:
+    git worktree add /tmp/before 7f445dd && cp benchmarks/bench_scale.py /tmp/before/benchmarks/
+    cd /tmp/before && /work/main/.venv/bin/python benchmarks/bench_scale.py --no-loo 10000
 
 Prints one row per n (and the JSON with ``--json``).
 """
@@ -81,7 +84,7 @@ def _loo_child(folder: str, full_max: int) -> None:
     print(json.dumps(out))
 
 
-def one_n(n: int, env: dict, work: Path, full_max: int) -> dict:
+def one_n(n: int, env: dict, work: Path, full_max: int, loo: bool = True) -> dict:
     import numpy as np
 
     from gmm_pp.data import DEMO_TRUTH
@@ -101,19 +104,22 @@ def one_n(n: int, env: dict, work: Path, full_max: int) -> dict:
         "fit_peak_rss_gb": rss,
         "steps_s": steps,
         "compare_s": sum(steps.values()),
-        "postprocess_share": (steps["log_likelihood"] + steps["diagnostics"]) / steps["sample"],
+        # (before issue 19 the log-likelihood was part of "diagnostics")
+        "postprocess_share": (steps.get("log_likelihood", 0.0) + steps["diagnostics"])
+        / steps["sample"],
         "folder_mb": _size(folder),
         "report_mb": _size(folder / "report"),
         "posterior_nc_mb": (folder / "posterior.nc").stat().st_size / 1e6,
         "data_npy_mb": (folder / "data.npy").stat().st_size / 1e6,
         "rhat_max": saved["diagnostics"]["rhat_max"],
     }
-    loo_wall, loo_rss, out = _run(
-        [sys.executable, __file__, "--loo-child", str(folder), str(full_max)], env
-    )
-    row["loo_process_s"] = loo_wall
-    row["loo_peak_rss_gb"] = loo_rss
-    row.update(json.loads(out.strip().splitlines()[-1]))
+    if loo:
+        loo_wall, loo_rss, out = _run(
+            [sys.executable, __file__, "--loo-child", str(folder), str(full_max)], env
+        )
+        row["loo_process_s"] = loo_wall
+        row["loo_peak_rss_gb"] = loo_rss
+        row.update(json.loads(out.strip().splitlines()[-1]))
     shutil.rmtree(folder)
     data.unlink()
     return row
@@ -134,26 +140,32 @@ def main() -> None:
         i = args.index("--full-loo-max")
         full_max = int(float(args[i + 1]))
         del args[i : i + 2]
+    loo = "--no-loo" not in args  # (for a commit before Comparison.loo)
+    args = [a for a in args if a != "--no-loo"]
     sizes = [int(float(a)) for a in args] or [1_000, 10_000, 100_000, 1_000_000]
     env = dict(os.environ)
     work = Path(tempfile.mkdtemp(prefix="gmm-pp-scale-"))
     rows = []
     try:
         for n in sizes:
-            row = one_n(n, env, work, full_max)
+            row = one_n(n, env, work, full_max, loo)
             rows.append(row)
             s = row["steps_s"]
             line = (
                 f"n={n:>9,}: fit {row['fit_wall_s']:7.1f} s (sample {s['sample']:7.1f}, "
-                f"loglik {s['log_likelihood']:6.2f}, diagnostics {s['diagnostics']:5.2f}: "
-                f"{100 * row['postprocess_share']:4.1f}% of sampling; em {s['em']:5.1f}, "
-                f"compile {s['compile']:5.1f}), peak RSS {row['fit_peak_rss_gb']:.2f} GB, "
-                f"folder {row['folder_mb']:.1f} MB (report {row['report_mb']:.1f}, "
-                f"posterior.nc {row['posterior_nc_mb']:.1f}), loo {row['loo']['method']} "
-                f"{row['loo_s']:.1f} s, elpd {row['loo']['elpd']:.1f} "
-                f"(SE {row['loo']['se']:.1f}, subsampling {row['loo']['subsampling_se']:.2f}), "
-                f"load+loo peak RSS {row['loo_peak_rss_gb']:.2f} GB"
+                f"loglik {s.get('log_likelihood', 0.0):6.2f}, diagnostics "
+                f"{s['diagnostics']:5.2f}: {100 * row['postprocess_share']:4.1f}% of sampling; "
+                f"em {s['em']:5.1f}, compile {s['compile']:5.1f}), peak RSS "
+                f"{row['fit_peak_rss_gb']:.2f} GB, folder {row['folder_mb']:.1f} MB (report "
+                f"{row['report_mb']:.1f}, posterior.nc {row['posterior_nc_mb']:.1f})"
             )
+            if loo:
+                line += (
+                    f", loo {row['loo']['method']} {row['loo_s']:.1f} s, elpd "
+                    f"{row['loo']['elpd']:.1f} (SE {row['loo']['se']:.1f}, subsampling "
+                    f"{row['loo']['subsampling_se']:.2f}), load+loo peak RSS "
+                    f"{row['loo_peak_rss_gb']:.2f} GB"
+                )
             if "full" in row:
                 line += (
                     f"; full PSIS-LOO elpd {row['full']['elpd']:.2f}, subsampled "

@@ -17,14 +17,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 import em
 from em.validation import check_rng
 from gmm_pp.diagnostics import covariance_variable
 from gmm_pp.errors import InputError
 
-__all__ = ["FULL_LOO_MAX_POINTS", "LOO", "PARETO_K_BAD", "SUBSAMPLE_POINTS", "loo"]
+__all__ = [
+    "FULL_LOO_MAX_BYTES",
+    "FULL_LOO_MAX_POINTS",
+    "LOO",
+    "PARETO_K_BAD",
+    "SUBSAMPLE_POINTS",
+    "loo",
+    "stacking_weights",
+]
 
 #: Pareto k above this: PSIS-LOO is unreliable for that point (Vehtari et al. 2017).
 PARETO_K_BAD = 0.7
@@ -34,6 +41,9 @@ FULL_LOO_MAX_POINTS = 5000
 
 #: Points at which the subsampled PSIS-LOO is computed exactly.
 SUBSAMPLE_POINTS = 1000
+
+#: PSIS-LOO on every point holds draws x n float64 values: refused above 2 GiB of them.
+FULL_LOO_MAX_BYTES = 2 << 30
 
 
 @dataclass(frozen=True)
@@ -89,12 +99,14 @@ class LOO:
         }
 
 
-def _subsample_tree(posterior: xr.DataTree, X: np.ndarray) -> xr.DataTree:
+def _subsample_tree(posterior, X: np.ndarray):
     """The posterior, its lazy log-likelihood and the points' indices as "observations".
 
     ``az.loo_subsample`` hands the observations it needs to the log-likelihood
     function; the indices let that function find the rows of ``X``.
     """
+    import xarray as xr
+
     n = X.shape[0]
     return xr.DataTree.from_dict(
         {
@@ -135,12 +147,23 @@ def loo(
     >>> print(f"elpd {result.elpd:.1f} (SE {result.se:.1f})")  # doctest: +SKIP
     """
     import arviz as az
+    import xarray as xr
 
     n = comparison.X.shape[0]
     if subsample is None:
         subsample = n > FULL_LOO_MAX_POINTS
     if not isinstance(subsample, bool):
         raise InputError(f"subsample: expected True, False or None, got {subsample!r}")
+    if not subsample:
+        chains, draws = comparison.posterior["posterior"]["weights"].shape[:2]
+        needed = 8 * chains * draws * n
+        if needed > FULL_LOO_MAX_BYTES:
+            raise InputError(
+                f"subsample: PSIS-LOO on every point holds {chains * draws} draws x {n} points "
+                f"({needed / 2**30:.1f} GiB here, more than {FULL_LOO_MAX_BYTES >> 30} GiB); "
+                "pass subsample=True (the default above "
+                f"{FULL_LOO_MAX_POINTS} points), or thin the draws"
+            )
     if observations is None:
         observations = min(SUBSAMPLE_POINTS, n)
     if subsample and (
@@ -175,7 +198,7 @@ def loo(
         X, kind = comparison.X, comparison.covariance_type
         names = ["weights", "means", covariance_variable(kind)[0]]
 
-        def log_lik_fn(observed: xr.DataArray, data) -> xr.DataArray:
+        def log_lik_fn(observed, data):
             # "plpd": the posterior group holds the posterior means
             post = data.posterior
             w, m, c = (np.asarray(post[name]) for name in names)
@@ -206,3 +229,59 @@ def loo(
         method="psis-subsample",
         elpd_data=result,
     )
+
+
+def stacking_weights(results) -> np.ndarray:
+    """Stacking weights of several posteriors (Yao et al. 2018), subsampled or not.
+
+    Maximises ``sum_i log sum_k w_k exp(elpd_loo_ik)`` over the simplex, as
+    ``az.compare(method="stacking")`` does, over the points where every model's
+    PSIS-LOO was computed: all of them, or the subsample they share (draw it with
+    one seed for all).  ArviZ 1.3's own stacking returns equal weights when the
+    pointwise values hold the subsample's NaNs; this is why it exists.
+
+    Parameters
+    ----------
+    results : sequence of LOO
+        Of the same data.
+
+    Returns
+    -------
+    ndarray of shape (len(results),)
+        Non-negative, summing to one.
+
+    Raises
+    ------
+    gmm_pp.errors.InputError
+        When the results share no point (subsamples drawn with different seeds).
+    """
+    from scipy.optimize import Bounds, LinearConstraint, minimize
+
+    pointwise = np.stack([np.asarray(r.elpd_data.elpd_i).ravel() for r in results], axis=1)
+    shared = np.isfinite(pointwise).all(axis=1)
+    if not shared.any():
+        raise InputError(
+            "results: expected PSIS-LOO computed at shared points, got subsamples with none in "
+            "common; draw them with one seed (loo(..., seed=s) for every model)"
+        )
+    values = pointwise[shared]
+    dens = np.exp(values - values.max(axis=1, keepdims=True))  # each row scaled: same optimum
+    cols = dens.shape[1]
+    if cols == 1:
+        return np.ones(1)
+
+    def loss(w):
+        return -np.sum(np.log(dens @ w))
+
+    def grad(w):
+        return -np.sum(dens / (dens @ w)[:, None], axis=0)
+
+    found = minimize(
+        loss,
+        np.full(cols, 1.0 / cols),
+        jac=grad,
+        bounds=Bounds(np.zeros(cols), np.ones(cols)),
+        constraints=LinearConstraint(np.ones(cols), 1.0, 1.0),
+    )
+    weights = np.clip(found.x, 0.0, None)
+    return weights / weights.sum()

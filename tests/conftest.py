@@ -176,3 +176,19 @@ def faithful_page(tmp_path_factory, comparison):
     out = tmp_path_factory.mktemp("faithful") / "faithful"
     argv = ["fit", "faithful", "-k", "3", "--out", str(out), "--draws", "300", "--tune", "300"]
     return (*_run_cli([*argv, "--chains", "2", "--quiet", "--seed", "1"]), out)
+
+
+@pytest.fixture
+def pointwise_rows(monkeypatch) -> list[int]:
+    """The row counts of every ``em.pointwise_log_likelihood`` call from here on."""
+    import em
+
+    rows: list[int] = []
+    real = em.pointwise_log_likelihood
+
+    def spy(X, *args):
+        rows.append(len(X))
+        return real(X, *args)
+
+    monkeypatch.setattr(em, "pointwise_log_likelihood", spy)
+    return rows

@@ -16,6 +16,7 @@ import numpy as np
 
 import em
 from gmm_pp.config import SamplerConfig
+from gmm_pp.loo import stacking_weights
 
 __all__ = [
     "BAYES_COLUMNS",
@@ -122,13 +123,15 @@ def run_model(task: ModelTask):
     return comparison.save(task.folder, overwrite=True)
 
 
-def loo_rows(comparisons: dict) -> list[dict]:
+def loo_rows(comparisons: dict, seed: int | None = None) -> list[dict]:
     """PSIS-LOO of every posterior, and the stacking weights of them all.
 
     Parameters
     ----------
     comparisons : dict
         ``{model name: Comparison}``.
+    seed : int, optional
+        Draws the one subsample every model's PSIS-LOO shares at large n.
 
     Returns
     -------
@@ -137,10 +140,16 @@ def loo_rows(comparisons: dict) -> list[dict]:
         the order given.
     """
     import arviz as az
+    import pandas as pd
 
-    loos = {name: c.loo() for name, c in comparisons.items()}
+    shared = int(np.random.SeedSequence(seed, spawn_key=(2,)).generate_state(1)[0])
+    loos = {name: c.loo(seed=shared) for name, c in comparisons.items()}
     elpds = {name: result.elpd_data for name, result in loos.items()}
     ranked = az.compare(elpds, method="stacking", round_to="none") if len(loos) > 1 else None
+    if ranked is not None and any(r.subsampled for r in loos.values()):
+        # ArviZ's stacking sees the subsample's NaNs and returns equal weights
+        weights = stacking_weights(list(loos.values()))
+        ranked["weight"] = pd.Series(dict(zip(loos, weights, strict=True)))
     rows = []
     for name, c in comparisons.items():
         loo = loos[name]

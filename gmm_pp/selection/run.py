@@ -280,7 +280,7 @@ class _Run:
         grid = self.run_grid(store)
         names = self.bayes_models(grid)
         comparisons = self.run_bayes(names, store)
-        bayes = pd.DataFrame(loo_rows(comparisons)) if comparisons else _empty_bayes()
+        bayes = pd.DataFrame(loo_rows(comparisons, self.entropy)) if comparisons else _empty_bayes()
         data = self.data
         selection = Selection(
             grid=grid,

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-import em
 import gmm_pp.errors
 from gmm_pp import loo as loo_module
 
@@ -32,15 +31,8 @@ def test_subsample_of_every_point_is_the_full_loo(comparison, full):
     assert every.subsampling_se == 0
 
 
-def test_subsampled_loo_within_its_error_of_the_full_one(comparison, full, monkeypatch):
-    rows = []
-    real = em.pointwise_log_likelihood
-
-    def spy(X, *args):
-        rows.append(len(X))
-        return real(X, *args)
-
-    monkeypatch.setattr(em, "pointwise_log_likelihood", spy)
+def test_subsampled_loo_within_its_error_of_the_full_one(comparison, full, pointwise_rows):
+    rows = pointwise_rows
     for seed in range(4):
         sub = comparison.loo(subsample=True, observations=100, seed=seed)
         assert sub.n_evaluated == 100 and sub.n_points == 300
@@ -66,8 +58,26 @@ def test_bad_options(comparison):
         comparison.loo(subsample="yes")
 
 
-def test_threshold_is_documented():
-    assert loo_module.FULL_LOO_MAX_POINTS == 5000
-    assert str(loo_module.FULL_LOO_MAX_POINTS) in loo_module.__doc__ or "FULL_LOO_MAX_POINTS" in (
-        loo_module.__doc__
-    )
+def test_full_loo_refused_beyond_its_memory(comparison, monkeypatch):
+    monkeypatch.setattr(loo_module, "FULL_LOO_MAX_BYTES", 8 * 4000 * 300 - 1)
+    with pytest.raises(gmm_pp.errors.InputError, match=r"4000 draws x 300 points .*=True"):
+        comparison.loo(subsample=False)
+    assert comparison.loo(subsample=True).subsampled  # the way out works
+
+
+def test_readme_states_the_thresholds_the_code_uses():
+    """README's "Large data" section gives the limits the code applies."""
+    from pathlib import Path
+
+    from gmm_pp import loglik
+    from reports import figdata
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## Large data", 1)[1].split("\n## ", 1)[0]
+    assert f"`az.loo` up to {loo_module.FULL_LOO_MAX_POINTS:,} points" in section
+    assert f"PSIS-LOO at {loo_module.SUBSAMPLE_POINTS:,} random points" in section
+    assert f"at most {loglik.SAVE_LIMIT_BYTES >> 20} MiB" in section
+    largest = loglik.SAVE_LIMIT_BYTES // (4 * 4000)
+    assert f"n <= {largest:,} at 4,000" in section
+    assert loglik.saved_by_default(4000, largest) and not loglik.saved_by_default(4000, largest + 1)
+    assert f"at most {figdata.MAX_POINTS:,} points in each scatter figure" in section

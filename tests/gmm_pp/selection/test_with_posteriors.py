@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_allclose
 
 from gmm_pp.config import SamplerConfig
 from gmm_pp.errors import GMMError
@@ -54,3 +55,32 @@ def test_top_takes_the_best_by_bic(data_2d):
     sel = select(data_2d, (2, 3), "spherical", bayes="top", top=1, sampler=FEW, seed=0)
     assert sel.bayes_names() == ["spherical-K3"]
     assert sel.table().loc["spherical-K3", "stacking_weight"] == 1.0
+
+
+def test_stacking_at_large_n_on_one_shared_subsample(bayes_selection, monkeypatch):
+    """Above the threshold every model's LOO shares one subsample; the weights still count."""
+    import arviz as az
+
+    from gmm_pp import loo as loo_module
+    from gmm_pp.selection.bayes import loo_rows
+
+    sel = bayes_selection
+    comparisons = {name: sel.comparison(name) for name in sel.bayes_names()}
+    full = {name: c.loo() for name, c in comparisons.items()}
+    assert not any(r.subsampled for r in full.values())
+    # the hand-written stacking equals ArviZ's on every point
+    ours = loo_module.stacking_weights(list(full.values()))
+    ranked = az.compare({n: r.elpd_data for n, r in full.items()}, round_to="none")
+    assert_allclose(ours, [ranked.loc[n, "weight"] for n in full], atol=1e-4)
+    monkeypatch.setattr(loo_module, "FULL_LOO_MAX_POINTS", 100)
+    monkeypatch.setattr(loo_module, "SUBSAMPLE_POINTS", 120)
+    rows = {f"{r['structure']}-K{r['k']}": r for r in loo_rows(comparisons, seed=0)}
+    for name, row in rows.items():
+        assert row["loo_points"] == 120 and row["elpd_loo_subsampling_se"] > 0
+        gap = abs(row["elpd_loo"] - full[name].elpd)
+        assert gap < 3 * row["elpd_loo_subsampling_se"], (name, row, full[name])
+    weights = [rows[n]["stacking_weight"] for n in full]
+    assert sum(weights) == pytest.approx(1.0, abs=1e-9)
+    # not ArviZ's equal weights on NaNs: K = 3 takes (almost) all the weight, as on every point
+    assert_allclose(weights, ours, atol=0.05)
+    assert weights[0] > 0.9
