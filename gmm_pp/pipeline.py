@@ -3,7 +3,8 @@
 :func:`compare` fits the MLE by EM, the MAP by EM under the prior (MAP-EM), the
 MAP by PyMC (from the EM estimates), and the posterior by nutpie (chains
 started at MAP-EM), relabels the draws to EM's labels, computes diagnostics
-and the pointwise log-likelihood of every draw, and times every step; the
+and each draw's total log-likelihood (the pointwise values only where they are
+read: :mod:`gmm_pp.loglik`), and times every step; the
 result is a :class:`gmm_pp.comparison.Comparison`.
 """
 

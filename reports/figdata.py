@@ -18,7 +18,7 @@ from em.prior_marginals import prior_marginal
 from gmm_pp.diagnostics import flat_index, flat_params
 from gmm_pp.summary import thin_indices
 
-__all__ = ["MAX_POINTS", "FigureData", "ellipse_geometry", "figure_data"]
+__all__ = ["MAX_POINTS", "FigureData", "ellipse_geometry", "figure_data", "shown_points"]
 
 #: Scatter figures (data, EM's paths, assignments) draw at most this many points: above
 #: it, a random subsample of this size (so a page of 1e6 points renders in seconds).
