@@ -494,11 +494,7 @@ def _with_log_likelihood(comparison: Comparison) -> xr.DataTree:
             log_likelihood=(("chain", "draw"), loglik.draw_totals(X, *draws, kind))
         )
     groups["sample_stats"] = stats
-    post = groups["posterior"]
-    groups["log_likelihood"] = xr.Dataset(
-        {"obs": loglik.lazy_log_likelihood(X, *draws, kind)},
-        coords={"chain": post["chain"], "draw": post["draw"], "point": np.arange(X.shape[0])},
-    )
+    groups["log_likelihood"] = loglik.log_likelihood_group(X, *draws, kind)
     return xr.DataTree.from_dict(groups)
 
 

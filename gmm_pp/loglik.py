@@ -31,6 +31,7 @@ __all__ = [
     "SAVE_LIMIT_BYTES",
     "draw_totals",
     "lazy_log_likelihood",
+    "log_likelihood_group",
     "pointwise",
     "pointwise_bytes",
     "saved_by_default",
@@ -44,8 +45,16 @@ CHUNK_VALUES = 1 << 22
 SAVE_LIMIT_BYTES = 50 << 20
 
 
-def _rows_per_chunk(n_sets: int, chunk_values: int) -> int:
-    return max(1, chunk_values // max(1, n_sets))
+def _chunks(X, weights, means, covariances, covariance_type, chunk_values: int):
+    """``(rows, values)`` for each chunk of points: a slice and its (..., rows) log-likelihoods."""
+    sets = int(np.prod(np.shape(weights)[:-1], dtype=np.int64))
+    size = max(1, chunk_values // max(1, sets))
+    for start in range(0, X.shape[0], size):
+        rows = slice(start, min(start + size, X.shape[0]))
+        yield (
+            rows,
+            em.pointwise_log_likelihood(X[rows], weights, means, covariances, covariance_type),
+        )
 
 
 def draw_totals(
@@ -80,17 +89,11 @@ def draw_totals(
         Equal to ``em.pointwise_log_likelihood(...).sum(axis=-1)``; the points are
         added chunk by chunk, so memory grows like the number of sets, not sets x n.
     """
-    batch = np.shape(weights)[:-1]
-    sets = int(np.prod(batch, dtype=np.int64))
-    rows = _rows_per_chunk(sets, chunk_values)
-    total = np.zeros(batch)
-    for start in range(0, X.shape[0], rows):
-        part = em.pointwise_log_likelihood(
-            X[start : start + rows], weights, means, covariances, covariance_type
-        )
+    total = np.zeros(np.shape(weights)[:-1])
+    for rows, part in _chunks(X, weights, means, covariances, covariance_type, chunk_values):
         total += part.sum(axis=-1)
         if on_chunk is not None:
-            on_chunk(min(start + rows, X.shape[0]), X.shape[0])
+            on_chunk(rows.stop, X.shape[0])
     return total
 
 
@@ -119,14 +122,9 @@ def pointwise(
         ``em.pointwise_log_likelihood(...)`` cast to ``dtype``; the float64 working
         memory is one chunk.
     """
-    batch = np.shape(weights)[:-1]
-    sets = int(np.prod(batch, dtype=np.int64))
-    rows = _rows_per_chunk(sets, chunk_values)
-    out = np.empty((*batch, X.shape[0]), dtype=dtype)
-    for start in range(0, X.shape[0], rows):
-        out[..., start : start + rows] = em.pointwise_log_likelihood(
-            X[start : start + rows], weights, means, covariances, covariance_type
-        )
+    out = np.empty((*np.shape(weights)[:-1], X.shape[0]), dtype=dtype)
+    for rows, part in _chunks(X, weights, means, covariances, covariance_type, chunk_values):
+        out[..., rows] = part
     return out
 
 
@@ -173,6 +171,29 @@ class _Pointwise(BackendArray):
         values = values.squeeze(axis=drop) if drop else values
         self._last = (signature, values)
         return values
+
+
+def log_likelihood_group(
+    X: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    covariance_type: str = "spherical",
+) -> xr.Dataset:
+    """The ``log_likelihood`` group of a comparison's tree: ``obs``, lazily computed.
+
+    Parameters as :func:`lazy_log_likelihood`'s; coordinates ``chain``, ``draw``
+    and ``point`` numbered from 0.
+    """
+    chains, draws = np.shape(weights)[:2]
+    return xr.Dataset(
+        {"obs": lazy_log_likelihood(X, weights, means, covariances, covariance_type)},
+        coords={
+            "chain": np.arange(chains),
+            "draw": np.arange(draws),
+            "point": np.arange(X.shape[0]),
+        },
+    )
 
 
 def lazy_log_likelihood(

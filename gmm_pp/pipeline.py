@@ -27,7 +27,7 @@ from gmm_pp.data import as_data
 from gmm_pp.diagnostics import covariance_variable, diagnose
 from gmm_pp.errors import InputError, InputTypeError
 from gmm_pp.inference import find_map, sample_posterior
-from gmm_pp.loglik import draw_totals, lazy_log_likelihood
+from gmm_pp.loglik import draw_totals, log_likelihood_group
 from gmm_pp.model import get_model
 from gmm_pp.progress import EVERY, SamplingProgress, step
 from gmm_pp.relabel import Relabelled, align_params, relabel_draws
@@ -117,10 +117,7 @@ def posterior_tree(
         "sample_stats": sample_stats.assign(
             log_likelihood=(("chain", "draw"), np.asarray(draw_log_likelihood, dtype=float))
         ),
-        "log_likelihood": xr.Dataset(
-            {"obs": lazy_log_likelihood(X, *draws_, covariance_type)},
-            coords={**dims, "point": coords["point"]},
-        ),
+        "log_likelihood": log_likelihood_group(X, *draws_, covariance_type),
         "observed_data": xr.Dataset(
             {"obs": (("point", "feature"), X)},
             coords={c: coords[c] for c in ("point", "feature")},
